@@ -1,0 +1,135 @@
+#include "output_file.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "io_error.hpp"
+
+namespace freemkv {
+
+namespace {
+
+UniqueFd open_part(const std::filesystem::path& path, OutputFile::Mode mode) {
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+    if (mode == OutputFile::Mode::truncate) {
+        flags |= O_TRUNC;
+    }
+    UniqueFd fd(::open(path.c_str(), flags, 0644));
+    if (!fd) {
+        throw IoError("open", path, 0, errno);
+    }
+    return fd;
+}
+
+std::uint64_t file_size(const UniqueFd& fd, const std::filesystem::path& path) {
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        throw IoError("stat", path, 0, errno);
+    }
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+}  // namespace
+
+void sync_directory(const std::filesystem::path& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+        throw IoError("open directory", dir, 0, errno);
+    }
+    if (::fsync(fd.get()) != 0) {
+        throw IoError("sync directory", dir, 0, errno);
+    }
+}
+
+OutputFile::OutputFile(std::filesystem::path final_path, const PolicyConfig& policy, Mode mode,
+                       WritebackObserver* observer)
+    : final_path_(std::move(final_path)),
+      part_path_(final_path_.string() + ".part"),
+      fd_(open_part(part_path_, mode)),
+      pos_(mode == Mode::resume ? file_size(fd_, part_path_) : 0),
+      pipeline_(policy, pos_, observer) {}
+
+OutputFile::~OutputFile() {
+    if (published_ || !fd_) {
+        return;
+    }
+    try {
+        finalize();
+    } catch (const std::exception& e) {
+        spdlog::warn("leaving {} unfinished: {}", part_path_.string(), e.what());
+    }
+}
+
+template <typename Op>
+void OutputFile::guarded(Op op) {
+    try {
+        op();
+    } catch (...) {
+        failed_ = true;
+        throw;
+    }
+}
+
+void OutputFile::write(std::span<const std::byte> data) {
+    write_at(pos_, data);
+}
+
+void OutputFile::write_at(std::uint64_t offset, std::span<const std::byte> data) {
+    if (published_) {
+        throw IoError("write to published", final_path_, offset, EBADF);
+    }
+    guarded([&] {
+        if (offset != pos_) {
+            pipeline_.handle_seek(ref(), pos_, offset);
+            pos_ = offset;
+        }
+        while (!data.empty()) {
+            ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(pos_));
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                throw IoError("write", part_path_, pos_, errno);
+            }
+            data = data.subspan(static_cast<std::size_t>(n));
+            pos_ += static_cast<std::uint64_t>(n);
+            pipeline_.note_progress(ref(), pos_);
+        }
+    });
+}
+
+void OutputFile::finalize() {
+    if (!published_) {
+        guarded([&] { pipeline_.finalize(ref(), pos_); });
+    }
+}
+
+void OutputFile::publish() {
+    if (published_) {
+        return;
+    }
+    if (failed_) {
+        throw IoError("publish (an earlier write failed)", part_path_, pos_, EIO);
+    }
+    finalize();
+    guarded([&] {
+        if (::fdatasync(fd_.get()) != 0) {
+            throw IoError("sync", part_path_, pos_, errno);
+        }
+    });
+    if (::renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, final_path_.c_str(),
+                    RENAME_NOREPLACE) != 0) {
+        throw IoError("rename to " + final_path_.string() + " from", part_path_, pos_, errno);
+    }
+    published_ = true;
+    fd_.reset();
+    auto dir = final_path_.parent_path();
+    sync_directory(dir.empty() ? "." : dir);
+}
+
+}  // namespace freemkv

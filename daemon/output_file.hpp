@@ -1,0 +1,69 @@
+#pragma once
+
+// A file being written into the library. It is written as "<name>.part" through a
+// WritebackPipeline and only appears under its final name once every byte is durable:
+// publish() drains the pipeline, fdatasyncs, renames without replacing anything, and fsyncs the
+// directory. A file that is never published stays a ".part" (a later run can resume from it).
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+#include "unique_fd.hpp"
+#include "writeback_pipeline.hpp"
+
+namespace freemkv {
+
+class OutputFile {
+  public:
+    enum class Mode {
+        truncate,  // start from an empty .part
+        resume,    // keep an existing .part's bytes; writing continues at its end
+    };
+
+    // Opens (creating) `final_path` + ".part". Throws IoError.
+    OutputFile(std::filesystem::path final_path, const PolicyConfig& policy,
+               Mode mode = Mode::truncate, WritebackObserver* observer = nullptr);
+    // An unpublished file is drained on a best-effort basis and left as ".part".
+    ~OutputFile();
+    OutputFile(const OutputFile&) = delete;
+    OutputFile& operator=(const OutputFile&) = delete;
+
+    // Writes at the current position. Throws IoError naming the path and offset.
+    void write(std::span<const std::byte> data);
+    // Writes at `offset`; if that is not the current position, the pipeline drains first.
+    void write_at(std::uint64_t offset, std::span<const std::byte> data);
+    // Writes back and drops from the cache everything written so far. Idempotent.
+    void finalize();
+    // Makes the file durable and gives it its final name. Idempotent. Throws IoError, also
+    // (EEXIST) when something already has the final name: nothing is ever overwritten, and (EIO)
+    // when any earlier operation failed: a file with a hole where a write failed stays a .part.
+    void publish();
+
+    const std::filesystem::path& final_path() const { return final_path_; }
+    const std::filesystem::path& part_path() const { return part_path_; }
+    std::uint64_t position() const { return pos_; }
+    std::uint64_t chunk_bytes() const { return pipeline_.chunk_bytes(); }
+    bool published() const { return published_; }
+    bool failed() const { return failed_; }
+
+  private:
+    FileRef ref() const { return {fd_.get(), part_path_}; }
+    // Runs `op`; if it throws, the file is marked failed before the error propagates.
+    template <typename Op>
+    void guarded(Op op);
+
+    std::filesystem::path final_path_;
+    std::filesystem::path part_path_;
+    UniqueFd fd_;
+    std::uint64_t pos_ = 0;
+    WritebackPipeline pipeline_;
+    bool published_ = false;
+    bool failed_ = false;
+};
+
+// fsync() on a directory, so a rename or create inside it is durable. Throws IoError.
+void sync_directory(const std::filesystem::path& dir);
+
+}  // namespace freemkv

@@ -1,0 +1,141 @@
+#include "test_support.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+
+namespace freemkv::test {
+
+bool in_ci() {
+    const char* ci = std::getenv("CI");
+    return ci != nullptr && std::string(ci) == "true";
+}
+
+TempDir::TempDir() {
+    // The build directory is on a disk filesystem; /tmp may be tmpfs.
+    std::filesystem::path base = std::filesystem::current_path();
+    std::string tmpl = (base / "freemkv-test-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        throw std::system_error(errno, std::generic_category(), "mkdtemp " + tmpl);
+    }
+    path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+std::string run(const std::string& command) {
+    std::string full = command + " 2>&1";
+    FILE* pipe = ::popen(full.c_str(), "r");
+    if (pipe == nullptr) {
+        throw std::runtime_error("cannot run: " + command);
+    }
+    std::string out;
+    std::array<char, 4096> buf{};
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
+        out.append(buf.data(), n);
+    }
+    int status = ::pclose(pipe);
+    if (status != 0) {
+        throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command +
+                                 "\n" + out);
+    }
+    return out;
+}
+
+std::vector<std::byte> random_bytes(std::size_t size, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<std::byte> data(size);
+    for (std::size_t i = 0; i < size; i += 8) {
+        std::uint64_t v = rng();
+        for (std::size_t j = 0; j < 8 && i + j < size; ++j) {
+            data[i + j] = static_cast<std::byte>(v >> (8 * j));
+        }
+    }
+    return data;
+}
+
+std::vector<std::byte> read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error("cannot read " + path.string());
+    }
+    std::vector<std::byte> data(std::filesystem::file_size(path));
+    in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    return data;
+}
+
+std::size_t resident_bytes(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), "open " + path.string());
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    std::size_t size = static_cast<std::size_t>(st.st_size);
+    if (size == 0) {
+        ::close(fd);
+        return 0;
+    }
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    ::close(fd);
+    if (map == MAP_FAILED) {
+        throw std::system_error(errno, std::generic_category(), "mmap " + path.string());
+    }
+    std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> vec((size + page - 1) / page);
+    int rc = ::mincore(map, size, vec.data());
+    int err = errno;
+    ::munmap(map, size);
+    if (rc != 0) {
+        throw std::system_error(err, std::generic_category(), "mincore " + path.string());
+    }
+    std::size_t pages = 0;
+    for (unsigned char v : vec) {
+        pages += v & 1;
+    }
+    return pages * page;
+}
+
+LoopExt4::LoopExt4(std::uint64_t size_bytes) {
+    image_ = dir_ / "fs.img";
+    mount_ = dir_ / "mnt";
+    std::filesystem::create_directory(mount_);
+    run("truncate -s " + std::to_string(size_bytes) + " " + image_.string());
+    run("mkfs.ext4 -q -F -m 0 " + image_.string());
+    device_ = run("losetup -f --show " + image_.string());
+    while (!device_.empty() && (device_.back() == '\n')) {
+        device_.pop_back();
+    }
+    try {
+        run("mount -t ext4 " + device_ + " " + mount_.string());
+        mounted_ = true;
+    } catch (...) {
+        run("losetup -d " + device_);
+        throw;
+    }
+}
+
+LoopExt4::~LoopExt4() {
+    try {
+        if (mounted_) {
+            run("umount " + mount_.string());
+        }
+        run("losetup -d " + device_);
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "cleanup of loop filesystem failed: " << e.what();
+    }
+}
+
+}  // namespace freemkv::test
