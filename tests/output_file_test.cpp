@@ -7,6 +7,7 @@
 #include <random>
 
 #include "io_error.hpp"
+#include "page_cache.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
@@ -14,7 +15,6 @@ namespace {
 
 using test::random_bytes;
 using test::read_file;
-using test::resident_bytes;
 using test::TempDir;
 
 PolicyConfig fixed_chunk(std::uint64_t bytes) {
@@ -77,7 +77,7 @@ class ResidencyProbe : public WritebackObserver {
     explicit ResidencyProbe(std::filesystem::path path) : path_(std::move(path)) {}
     void on_chunk(const ChunkEvent& e) override {
         ++chunks;
-        peak = std::max(peak, resident_bytes(path_));
+        peak = std::max(peak, cached_bytes(path_));
         EXPECT_EQ(e.offset, next_offset) << "chunks are contiguous";
         next_offset = e.offset + e.length;
     }
@@ -104,7 +104,7 @@ TEST(OutputFile, PageCacheStaysNearTwoChunks) {
     // At each chunk boundary: the chunk just kicked and the one before it were just
     // finalised; nothing older may stay. The kernel may keep a few pages (read-around).
     EXPECT_LE(probe.peak, 2 * chunk + 1 * MiB);
-    EXPECT_LE(resident_bytes(out.part_path()), 2 * chunk)
+    EXPECT_LE(cached_bytes(out.part_path()), 2 * chunk)
         << "after finalize the file must not stay in the page cache";
 }
 

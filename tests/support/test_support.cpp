@@ -1,9 +1,5 @@
 #include "test_support.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -74,38 +70,6 @@ std::vector<std::byte> read_file(const std::filesystem::path& path) {
     std::vector<std::byte> data(std::filesystem::file_size(path));
     in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size()));
     return data;
-}
-
-std::size_t resident_bytes(const std::filesystem::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        throw std::system_error(errno, std::generic_category(), "open " + path.string());
-    }
-    struct stat st {};
-    ::fstat(fd, &st);
-    std::size_t size = static_cast<std::size_t>(st.st_size);
-    if (size == 0) {
-        ::close(fd);
-        return 0;
-    }
-    void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    ::close(fd);
-    if (map == MAP_FAILED) {
-        throw std::system_error(errno, std::generic_category(), "mmap " + path.string());
-    }
-    std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    std::vector<unsigned char> vec((size + page - 1) / page);
-    int rc = ::mincore(map, size, vec.data());
-    int err = errno;
-    ::munmap(map, size);
-    if (rc != 0) {
-        throw std::system_error(err, std::generic_category(), "mincore " + path.string());
-    }
-    std::size_t pages = 0;
-    for (unsigned char v : vec) {
-        pages += v & 1;
-    }
-    return pages * page;
 }
 
 LoopExt4::LoopExt4(std::uint64_t size_bytes) {

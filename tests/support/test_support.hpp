@@ -50,9 +50,6 @@ std::vector<std::byte> random_bytes(std::size_t size, std::uint64_t seed);
 
 std::vector<std::byte> read_file(const std::filesystem::path& path);
 
-// Pages of `path` currently in the page cache, via mincore().
-std::size_t resident_bytes(const std::filesystem::path& path);
-
 // A small ext4 filesystem on a loop device, mounted at a private directory; everything is undone
 // at destruction, also when the test fails. Needs root.
 class LoopExt4 {
