@@ -51,7 +51,7 @@ void AsyncWriter::seal_current() {
     }
     std::uint64_t next = current_.offset + current_.data.size();
     queue_.push_back(std::move(current_));
-    current_ = Block{next, std::move(fresh)};
+    current_ = Block{.offset = next, .data = std::move(fresh), .action = {}};
     work_.notify_one();
 }
 
@@ -97,6 +97,17 @@ void AsyncWriter::write_at(std::uint64_t offset, std::span<const std::byte> data
     }
 }
 
+void AsyncWriter::post(std::function<void()> action) {
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+        throw std::logic_error("post to a closed AsyncWriter");
+    }
+    throw_if_failed();
+    seal_current();
+    queue_.push_back(Block{.offset = 0, .data = {}, .action = std::move(action)});
+    work_.notify_one();
+}
+
 void AsyncWriter::flush() {
     std::unique_lock lock(mutex_);
     seal_current();
@@ -138,15 +149,21 @@ void AsyncWriter::run() {
         lock.unlock();
         std::exception_ptr error;
         try {
-            file_.write_at(block.offset, block.data);
+            if (block.action) {
+                block.action();
+            } else {
+                file_.write_at(block.offset, block.data);
+            }
         } catch (...) {
             error = std::current_exception();
         }
         lock.lock();
         writing_ = false;
         in_flight_ -= block.data.size();
-        block.data.clear();
-        free_.push_back(std::move(block.data));
+        if (block.data.capacity() > 0) {
+            block.data.clear();
+            free_.push_back(std::move(block.data));
+        }
         if (error) {
             // Nothing after a failed write can be written safely; drop the rest and report.
             error_ = error;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -48,6 +49,10 @@ class AsyncWriter {
 
     void write(std::span<const std::byte> data);
     void write_at(std::uint64_t offset, std::span<const std::byte> data);
+    // Runs `action` on the writer thread once everything written before this call is in the
+    // file, without waiting for it. If it throws, that is the writer's error. This is how a rip
+    // checkpoints: sync the file, then record what is now durable.
+    void post(std::function<void()> action);
     // Returns once everything written so far is in the file (not necessarily durable).
     void flush();
     // flush(), then stops the writer thread. Idempotent.
@@ -59,6 +64,7 @@ class AsyncWriter {
     struct Block {
         std::uint64_t offset = 0;
         std::vector<std::byte> data;
+        std::function<void()> action;  // a posted action instead of data
     };
 
     void seal_current();     // caller holds mutex_

@@ -109,6 +109,22 @@ void OutputFile::finalize() {
     }
 }
 
+void OutputFile::sync() {
+    guarded([&] {
+        if (::fdatasync(fd_.get()) != 0) {
+            throw IoError("sync", part_path_, pos_, errno);
+        }
+    });
+}
+
+void OutputFile::set_size(std::uint64_t bytes) {
+    guarded([&] {
+        if (::ftruncate(fd_.get(), static_cast<off_t>(bytes)) != 0) {
+            throw IoError("set size of", part_path_, bytes, errno);
+        }
+    });
+}
+
 void OutputFile::publish() {
     if (published_) {
         return;
@@ -117,11 +133,7 @@ void OutputFile::publish() {
         throw IoError("publish (an earlier write failed)", part_path_, pos_, EIO);
     }
     finalize();
-    guarded([&] {
-        if (::fdatasync(fd_.get()) != 0) {
-            throw IoError("sync", part_path_, pos_, errno);
-        }
-    });
+    sync();
     if (::renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, final_path_.c_str(),
                     RENAME_NOREPLACE) != 0) {
         throw IoError("rename to " + final_path_.string() + " from", part_path_, pos_, errno);

@@ -36,6 +36,10 @@ class OutputFile {
     void write_at(std::uint64_t offset, std::span<const std::byte> data);
     // Writes back and drops from the cache everything written so far. Idempotent.
     void finalize();
+    // Makes everything written so far durable (fdatasync), without publishing.
+    void sync();
+    // Sets the file's size (a sparse extension reads as zeros). Throws IoError.
+    void set_size(std::uint64_t bytes);
     // Makes the file durable and gives it its final name. Idempotent. Throws IoError, also
     // (EEXIST) when something already has the final name: nothing is ever overwritten, and (EIO)
     // when any earlier operation failed: a file with a hole where a write failed stays a .part.

@@ -102,4 +102,71 @@ LoopExt4::~LoopExt4() {
     }
 }
 
+namespace {
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+}  // namespace
+
+LoopDevice::LoopDevice(const std::filesystem::path& file, bool read_only) {
+    device_ =
+        trim(run(std::string("losetup -f --show ") + (read_only ? "-r " : "") + file.string()));
+}
+
+LoopDevice::~LoopDevice() {
+    try {
+        detach();
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "cannot detach " << device_ << ": " << e.what();
+    }
+}
+
+void LoopDevice::detach() {
+    if (!device_.empty()) {
+        run("losetup -d " + device_);
+        device_.clear();
+    }
+}
+
+FaultFs::FaultFs(const std::filesystem::path& backing, const std::string& options) {
+    mount_ = dir_ / "mnt";
+    std::filesystem::create_directory(mount_);
+    // faultfs forks nothing itself: -f keeps it in the foreground of this background shell job.
+    run(std::string(FREEMKV_FAULTFS) + " " + options + " " + backing.string() + " " +
+        mount_.string() + " -f >" + (dir_ / "faultfs.log").string() + " 2>&1 &");
+    for (int i = 0; i < 100 && !mounted_; ++i) {
+        mounted_ = std::system(("mountpoint -q " + mount_.string()).c_str()) == 0;
+        if (!mounted_) {
+            usleep(50'000);
+        }
+    }
+    if (!mounted_) {
+        throw std::runtime_error("faultfs did not mount " + mount_.string());
+    }
+}
+
+FaultFs::~FaultFs() {
+    try {
+        if (mounted_) {
+            run("fusermount3 -u " + mount_.string());
+        }
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "cannot unmount faultfs: " << e.what();
+    }
+}
+
+void write_file(const std::filesystem::path& path, const std::vector<std::byte>& data) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    if (!out) {
+        throw std::runtime_error("cannot write " + path.string());
+    }
+}
+
 }  // namespace freemkv::test

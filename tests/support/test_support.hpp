@@ -69,4 +69,38 @@ class LoopExt4 {
     bool mounted_ = false;
 };
 
+// A loop device over `file`, detached at destruction. Needs root.
+class LoopDevice {
+  public:
+    explicit LoopDevice(const std::filesystem::path& file, bool read_only = true);
+    ~LoopDevice();
+    LoopDevice(const LoopDevice&) = delete;
+    LoopDevice& operator=(const LoopDevice&) = delete;
+    const std::string& device() const { return device_; }
+    // Detaches now (idempotent).
+    void detach();
+
+  private:
+    std::string device_;
+};
+
+// The faultfs fixture (tests/fixtures/faultfs) serving `backing` as "<mountpoint>/disk", with
+// extra `options` such as "--eio 1048576:65536". Unmounted at destruction. Needs root.
+class FaultFs {
+  public:
+    FaultFs(const std::filesystem::path& backing, const std::string& options);
+    ~FaultFs();
+    FaultFs(const FaultFs&) = delete;
+    FaultFs& operator=(const FaultFs&) = delete;
+    std::filesystem::path disk() const { return mount_ / "disk"; }
+
+  private:
+    TempDir dir_;
+    std::filesystem::path mount_;
+    bool mounted_ = false;
+};
+
+// Writes `data` to `path`.
+void write_file(const std::filesystem::path& path, const std::vector<std::byte>& data);
+
 }  // namespace freemkv::test

@@ -1,0 +1,76 @@
+#include "atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "io_error.hpp"
+#include "output_file.hpp"
+#include "unique_fd.hpp"
+
+namespace freemkv {
+
+namespace {
+
+void write_durably(const std::filesystem::path& path, std::string_view text) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) {
+        throw IoError("create", path, 0, errno);
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw IoError("write", path, done, errno);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) {
+        throw IoError("sync", path, done, errno);
+    }
+}
+
+}  // namespace
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+    const std::filesystem::path tmp = path.string() + ".tmp";
+    try {
+        write_durably(tmp, content);
+        if (::rename(tmp.c_str(), path.c_str()) != 0) {
+            throw IoError("rename to " + path.string() + " from", tmp, 0, errno);
+        }
+    } catch (...) {
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    auto dir = path.parent_path();
+    sync_directory(dir.empty() ? "." : dir);
+}
+
+std::string read_whole_file(const std::filesystem::path& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw IoError("open", path, 0, errno);
+    }
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw IoError("read", path, text.size(), errno);
+        }
+        if (n == 0) {
+            return text;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+}  // namespace freemkv

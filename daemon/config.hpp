@@ -1,0 +1,76 @@
+#pragma once
+
+// The daemon's configuration, a TOML file. config/freemkvd.toml documents every key with its
+// default and bounds; it parses to exactly a default-constructed Config. Parsing never touches
+// the disk beyond reading the file, so check_environment() is a separate step.
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "async_writer.hpp"
+#include "chunk_policy.hpp"
+#include "naming.hpp"
+
+namespace freemkv {
+
+struct Config {
+    // [library]
+    std::filesystem::path library = "/var/lib/freemkvd/library";
+    std::string naming = std::string(default_naming);
+    OnExists on_exists = OnExists::number;
+    // [state]
+    std::filesystem::path state_dir = "/var/lib/freemkvd";
+    // [rip]
+    unsigned ecc_sectors = 0;  // sectors per read block; 0 = by disc type (16 DVD, 32 BD)
+    unsigned retries = 3;      // repair attempts per sector
+    std::chrono::seconds repair_budget{600};      // time limit for repair passes per job
+    std::chrono::seconds checkpoint_interval{5};  // mapfile checkpoint interval
+    // [writeback]
+    PolicyConfig writeback;  // policy and start/min/max chunk; the thresholds are not configurable
+    BufferConfig buffer;     // buffer_bytes; the block size is not configurable
+    // [queue]
+    unsigned max_parallel = 2;  // drives ripping at once
+    // [drives]
+    bool auto_rip = true;
+    bool eject_when_done = true;
+    std::vector<std::string> watch;   // device globs, e.g. "/dev/sr*"; empty = all optical drives
+    std::vector<std::string> ignore;  // device globs to ignore
+};
+
+// what() is "FILE:LINE:COLUMN: KEY: message"; the line and column are left out when unknown (0),
+// and the key (dotted, e.g. "library.path") when the error is not about one key.
+class ConfigError : public std::runtime_error {
+  public:
+    ConfigError(std::filesystem::path file, unsigned line, std::string key, std::string message,
+                unsigned column = 0);
+
+    const std::filesystem::path& file() const { return file_; }
+    unsigned line() const { return line_; }
+    unsigned column() const { return column_; }
+    const std::string& key() const { return key_; }
+    const std::string& message() const { return message_; }
+
+  private:
+    std::filesystem::path file_;
+    unsigned line_;
+    unsigned column_;
+    std::string key_;
+    std::string message_;
+};
+
+// Parses and validates every key; throws ConfigError for the first problem in the file.
+Config parse_config(std::string_view toml_text, const std::filesystem::path& file_for_errors);
+
+// Reads and parses `file`; a missing or unreadable file is a ConfigError naming it.
+Config load_config(const std::filesystem::path& file);
+
+// Checks that the library and the state directory are writable directories, or can be created
+// (the nearest existing parent is a writable directory). Throws ConfigError with key
+// "library.path" or "state.dir"; `file` is only for the message.
+void check_environment(const Config& config, const std::filesystem::path& file);
+
+}  // namespace freemkv

@@ -1,0 +1,283 @@
+#include "disc_info.hpp"
+
+#include <blkid/blkid.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include "io_error.hpp"
+#include "unique_fd.hpp"
+
+namespace freemkv {
+
+namespace {
+
+// Sectors 16..256: the ISO9660 volume descriptors and UDF volume recognition sequence start at
+// 16, the UDF main volume descriptor sequence usually follows, and the UDF anchor is at 256.
+constexpr std::uint64_t kIdentityOffset = 16 * kDiscSectorBytes;
+constexpr std::uint64_t kIdentityBytes = (257 - 16) * kDiscSectorBytes;
+
+// Largest CD (99 minutes) is about 870 MB; the largest dual-layer DVD (DVD+R DL) is
+// 4,173,824 sectors. Anything larger is a BD.
+constexpr std::uint64_t kCdMaxBytes = 900ULL * 1024 * 1024;
+constexpr std::uint64_t kDvdMaxBytes = 4'173'824ULL * kDiscSectorBytes;
+
+std::string describe(const std::filesystem::path& path) {
+    return path.string() + ": ";
+}
+
+std::uint64_t device_size(const UniqueFd& fd, const std::filesystem::path& path) {
+    std::uint64_t size = 0;
+    if (::ioctl(fd.get(), BLKGETSIZE64, &size) != 0) {
+        throw IoError("get size (BLKGETSIZE64) of", path, 0, errno);
+    }
+    return size;
+}
+
+// Reads up to `length` bytes at `offset`, fewer only at the end of the medium.
+std::vector<unsigned char> read_at(const UniqueFd& fd, const std::filesystem::path& path,
+                                   std::uint64_t offset, std::uint64_t length) {
+    std::vector<unsigned char> data(length);
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::pread(fd.get(), data.data() + done, data.size() - done,
+                            static_cast<off_t>(offset + done));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw IoError("read", path, offset + done, errno);
+        }
+        if (n == 0) {
+            break;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    data.resize(done);
+    return data;
+}
+
+struct ProbeDeleter {
+    void operator()(blkid_probe probe) const { blkid_free_probe(probe); }
+};
+using Probe = std::unique_ptr<std::remove_pointer_t<blkid_probe>, ProbeDeleter>;
+
+std::string lookup(blkid_probe probe, const char* name) {
+    const char* data = nullptr;
+    std::size_t len = 0;
+    if (blkid_probe_lookup_value(probe, name, &data, &len) != 0 || data == nullptr) {
+        return {};
+    }
+    return std::string(data, ::strnlen(data, len));
+}
+
+void probe_filesystem(const UniqueFd& fd, const std::filesystem::path& path, DiscInfo& info) {
+    Probe probe(blkid_new_probe());
+    if (!probe) {
+        throw std::bad_alloc();
+    }
+    errno = 0;
+    if (blkid_probe_set_device(probe.get(), fd.get(), 0, 0) != 0) {
+        throw IoError("probe (blkid)", path, 0, errno != 0 ? errno : EIO);
+    }
+    blkid_probe_enable_partitions(probe.get(), 0);
+    blkid_probe_enable_superblocks(probe.get(), 1);
+    // Only disc filesystems: other signatures (an isohybrid's extra ones, chance matches in raw
+    // data) would otherwise make the result ambivalent or misleading.
+    char iso9660[] = "iso9660";
+    char udf[] = "udf";
+    char* names[] = {iso9660, udf, nullptr};
+    if (blkid_probe_filter_superblocks_type(probe.get(), BLKID_FLTR_ONLYIN, names) != 0) {
+        throw IoError("set up probe (blkid) for", path, 0, ENOMEM);
+    }
+
+    errno = 0;
+    int rc = blkid_do_safeprobe(probe.get());
+    if (rc == 1) {
+        return;  // no filesystem: raw data, still rippable
+    }
+    if (rc == -2) {
+        throw DiscError(describe(path) + "conflicting ISO9660/UDF signatures (blkid)");
+    }
+    if (rc != 0) {
+        throw IoError("probe (blkid)", path, 0, errno != 0 ? errno : EIO);
+    }
+    info.fs_type = lookup(probe.get(), "TYPE");
+    info.label = lookup(probe.get(), "LABEL");
+    info.uuid = lookup(probe.get(), "UUID");
+    info.volume_id = lookup(probe.get(), "VOLUME_SET_ID");
+    if (info.volume_id.empty()) {
+        info.volume_id = lookup(probe.get(), "VOLUME_ID");
+    }
+}
+
+// udev's cdrom_id sets ID_CDROM_MEDIA_<PROFILE>=1 for the inserted medium, e.g. BD, BD_R,
+// DVD, DVD_PLUS_R_DL, CD, CD_RW. (ID_CDROM_<PROFILE> without MEDIA is what the drive can read.)
+std::optional<DiscType> type_from_udev(const std::map<std::string, std::string>& props) {
+    constexpr std::string_view kPrefix = "ID_CDROM_MEDIA_";
+    auto present = [&](std::string_view profile) {
+        return std::any_of(props.begin(), props.end(), [&](const auto& prop) {
+            std::string_view key = prop.first;
+            if (prop.second != "1" || !key.starts_with(kPrefix)) {
+                return false;
+            }
+            key.remove_prefix(kPrefix.size());
+            return key == profile || (key.starts_with(profile) && key.size() > profile.size() &&
+                                      key[profile.size()] == '_');
+        });
+    };
+    if (present("BD")) {
+        return DiscType::bd;
+    }
+    if (present("DVD")) {
+        return DiscType::dvd;
+    }
+    if (present("CD")) {
+        return DiscType::cd;
+    }
+    return std::nullopt;
+}
+
+DiscType type_from_size(std::uint64_t size) {
+    if (size <= kCdMaxBytes) {
+        return DiscType::cd;
+    }
+    if (size <= kDvdMaxBytes) {
+        return DiscType::dvd;
+    }
+    return DiscType::bd;
+}
+
+class Fnv1a64 {
+  public:
+    void add(const void* data, std::size_t size) {
+        const auto* bytes = static_cast<const unsigned char*>(data);
+        for (std::size_t i = 0; i < size; ++i) {
+            hash_ = (hash_ ^ bytes[i]) * 0x100000001b3ULL;
+        }
+    }
+    void add(std::uint64_t value) {
+        unsigned char bytes[8];
+        for (int i = 0; i < 8; ++i) {
+            bytes[i] = static_cast<unsigned char>(value >> (8 * i));
+        }
+        add(bytes, sizeof bytes);
+    }
+    // Length first, so ("ab", "c") and ("a", "bc") differ.
+    void add(const std::string& text) {
+        add(static_cast<std::uint64_t>(text.size()));
+        add(text.data(), text.size());
+    }
+    std::string hex() const {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        std::string out(16, '0');
+        for (int i = 0; i < 16; ++i) {
+            out[static_cast<std::size_t>(15 - i)] = kDigits[(hash_ >> (4 * i)) & 0xf];
+        }
+        return out;
+    }
+
+  private:
+    std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+};
+
+std::string compute_identity(const UniqueFd& fd, const DiscInfo& info) {
+    Fnv1a64 hash;
+    hash.add(info.size_bytes);
+    if (info.size_bytes > kIdentityOffset) {
+        auto length = std::min(kIdentityBytes, info.size_bytes - kIdentityOffset);
+        auto area = read_at(fd, info.source, kIdentityOffset, length);
+        if (area.size() != length) {
+            throw IoError("read (medium ended early)", info.source, kIdentityOffset + area.size(),
+                          EIO);
+        }
+        hash.add(area.data(), area.size());
+    }
+    hash.add(info.uuid);
+    hash.add(info.label);
+    return hash.hex();
+}
+
+}  // namespace
+
+std::string_view to_string(DiscType type) {
+    switch (type) {
+        case DiscType::cd:
+            return "cd";
+        case DiscType::dvd:
+            return "dvd";
+        case DiscType::bd:
+            return "bd";
+        case DiscType::unknown:
+            break;
+    }
+    return "unknown";
+}
+
+unsigned ecc_block_sectors(DiscType type) {
+    return type == DiscType::bd ? 32 : 16;
+}
+
+DiscInfo identify_disc(const std::filesystem::path& source,
+                       const std::map<std::string, std::string>& udev_props) {
+    DiscInfo info;
+    info.source = source;
+
+    // stat before open: opening a FIFO would block, and a directory opens fine.
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) {
+        throw IoError("stat", source, 0, errno);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        throw DiscError(describe(source) + "is a directory, not a disc or disc image");
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        throw DiscError(describe(source) + "is neither a block device nor a regular file");
+    }
+    info.is_block_device = S_ISBLK(st.st_mode);
+
+    UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw IoError("open", source, 0, errno);
+    }
+    if (info.is_block_device) {
+        info.size_bytes = device_size(fd, source);
+    } else {
+        if (::fstat(fd.get(), &st) != 0) {
+            throw IoError("stat", source, 0, errno);
+        }
+        info.size_bytes = static_cast<std::uint64_t>(st.st_size);
+    }
+    if (info.size_bytes == 0) {
+        throw DiscError(describe(source) + "is empty (0 bytes)");
+    }
+    if (info.size_bytes % kDiscSectorBytes != 0) {
+        throw DiscError(describe(source) + "size " + std::to_string(info.size_bytes) +
+                        " is not a whole number of " + std::to_string(kDiscSectorBytes) +
+                        "-byte sectors (truncated image?)");
+    }
+
+    probe_filesystem(fd, source, info);
+
+    if (auto type = type_from_udev(udev_props)) {
+        info.type = *type;
+    } else {
+        info.type = type_from_size(info.size_bytes);
+        info.type_guessed = true;
+    }
+    info.identity = compute_identity(fd, info);
+    return info;
+}
+
+}  // namespace freemkv

@@ -1,0 +1,60 @@
+#pragma once
+
+// What a disc (an optical drive's block device, a loop device or an image file) is, read from
+// its own bytes with libblkid: filesystem, label, uuid, medium type and a fingerprint that
+// recognises the same disc again later (to resume a rip).
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace freemkv {
+
+// The medium cannot be ripped as it is: not a disc or image, empty, or truncated mid-sector.
+class DiscError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class DiscType { unknown, cd, dvd, bd };
+
+// "unknown", "cd", "dvd", "bd".
+std::string_view to_string(DiscType type);
+
+inline constexpr std::uint32_t kDiscSectorBytes = 2048;
+
+struct DiscInfo {
+    std::filesystem::path source;
+    bool is_block_device = false;
+    std::uint64_t size_bytes = 0;  // BLKGETSIZE64 for devices, st_size for files
+    std::uint32_t sector_size = kDiscSectorBytes;
+    // "iso9660", "udf", or "" when neither is found: a raw data disc can still be ripped, so that
+    // is not an error; label, volume_id and uuid are then empty too. A UDF bridge disc (ISO9660
+    // and UDF, as on DVD-Video) is reported as "udf" with the UDF label.
+    std::string fs_type;
+    std::string label;      // blkid LABEL (UDF: logical volume id; ISO9660: volume id)
+    std::string volume_id;  // blkid VOLUME_SET_ID, else VOLUME_ID; "" when blkid has neither
+    std::string uuid;       // blkid UUID (ISO9660: from the creation date; UDF: volume set id)
+    DiscType type = DiscType::unknown;
+    bool type_guessed = false;  // true when `type` comes from the size, not from udev
+    std::string identity;       // 16 hex digits; the same bytes give the same identity anywhere
+};
+
+// Opens, reads and probes `source`. `udev_props` are the device's udev properties when known;
+// their ID_CDROM_MEDIA_BD* / _DVD* / _CD* entries decide the type. Without them the type is
+// guessed from the size (type_guessed): up to 900 MiB cd, up to a dual-layer DVD dvd, else bd.
+// Throws IoError when a system call fails (missing path, unreadable medium) and DiscError when
+// the source is not something that can be ripped.
+DiscInfo identify_disc(const std::filesystem::path& source,
+                       const std::map<std::string, std::string>& udev_props = {});
+
+// Sectors per read request: the medium's ECC unit, so one bad spot costs exactly one unit.
+// DVD 16 (32 KiB ECC block), BD 32 (64 KiB cluster). CD has no multi-sector ECC block (CIRC
+// works within each sector's frames), so CD and unknown use 16: 32 KiB is an efficient read
+// that every drive accepts, and on an unknown medium never spans more than one DVD ECC block.
+unsigned ecc_block_sectors(DiscType type);
+
+}  // namespace freemkv

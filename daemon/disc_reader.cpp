@@ -1,0 +1,109 @@
+#include "disc_reader.hpp"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <new>
+
+#include "io_error.hpp"
+
+namespace freemkv {
+
+DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read)
+    : path_(source), max_read_(max_read) {
+    fd_ = UniqueFd(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
+    direct_ = static_cast<bool>(fd_);
+    if (!fd_ && errno == EINVAL) {  // the filesystem (tmpfs, some FUSE) has no O_DIRECT
+        fd_ = UniqueFd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    }
+    if (!fd_) {
+        throw IoError("open", source, 0, errno);
+    }
+    void* p = nullptr;
+    if (::posix_memalign(&p, 4096, max_read_) != 0) {
+        throw std::bad_alloc();
+    }
+    buffer_.reset(static_cast<std::byte*>(p));
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) {
+        throw IoError("stat", source, 0, errno);
+    }
+    is_block_device_ = S_ISBLK(st.st_mode);
+    if (!is_block_device_ && !S_ISREG(st.st_mode)) {
+        throw IoError("read (not a block device or regular file)", source, 0, EINVAL);
+    }
+    size_ = current_size();
+}
+
+std::uint64_t DiscReader::current_size() const {
+    if (is_block_device_) {
+        std::uint64_t bytes = 0;
+        if (::ioctl(fd_.get(), BLKGETSIZE64, &bytes) != 0) {
+            throw IoError("get size of", path_, 0, errno);
+        }
+        return bytes;
+    }
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) {
+        throw IoError("stat", path_, 0, errno);
+    }
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+bool DiscReader::still_present() const {
+    try {
+        return current_size() == size_;
+    } catch (const IoError&) {
+        return false;
+    }
+}
+
+ReadStatus DiscReader::read(std::uint64_t pos, std::size_t n) {
+    std::span<std::byte> out(buffer_.get(), n);
+    last_size_ = 0;
+    // Drop whatever the cache holds for this range: a failed range must be read from the medium
+    // again, and a rip should not fill the cache with a disc it reads once.
+    // Without O_DIRECT, keep the cache out of the way: a failed range must be read from the medium
+    // again, and a rip should not fill the cache with a disc it reads once. The advice is best
+    // effort: if the kernel ignores it, only cache efficiency suffers.
+    auto drop = [&] {
+        if (direct_) {
+            return;
+        }
+        (void)::posix_fadvise(fd_.get(), static_cast<off_t>(pos), static_cast<off_t>(out.size()),
+                              POSIX_FADV_DONTNEED);
+    };
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
+                            static_cast<off_t>(pos + done));
+        if (n > 0) {
+            done += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        // A short read inside the medium's size means it shrank or went away.
+        last_error_ = n == 0 ? ENXIO : errno;
+        drop();
+        switch (last_error_) {
+            case ENOMEDIUM:
+            case ENXIO:
+            case ENODEV:
+                return ReadStatus::removed;
+            default:
+                return still_present() ? ReadStatus::bad : ReadStatus::removed;
+        }
+    }
+    drop();
+    bytes_read_ += out.size();
+    last_size_ = n;
+    return ReadStatus::ok;
+}
+
+}  // namespace freemkv

@@ -1,0 +1,58 @@
+#pragma once
+
+// A rip job as the queue, the journal and the API layer see it.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ripper.hpp"
+
+namespace freemkv {
+
+enum class JobState { queued, running, done, failed, cancelled };
+std::string_view to_string(JobState state);
+std::optional<JobState> parse_job_state(std::string_view name);
+
+struct JobRequest {
+    std::string drive;             // drive name ("sr0"), or "" for an image file
+    std::filesystem::path source;  // device node or image path
+    std::map<std::string, std::string> udev_props;
+    std::uint32_t uid = 0;  // who asked
+};
+
+struct JobInfo {
+    std::uint64_t id = 0;
+    JobRequest request;
+    JobState state = JobState::queued;
+    std::string label;             // the disc's label, once identified
+    std::string identity;          // the disc's fingerprint, once identified
+    std::filesystem::path output;  // the final path chosen for it
+    RipProgress progress;
+    std::optional<RipResult> result;  // set when the job has ended
+    std::chrono::system_clock::time_point created{};
+    std::chrono::system_clock::time_point finished{};
+
+    bool ended() const {
+        return state == JobState::done || state == JobState::failed || state == JobState::cancelled;
+    }
+};
+
+// Told about every job's life. Called from the queue's threads, never with a queue lock held, so
+// implementations may call back into the queue. on_progress is already coalesced (a few per
+// second per job); an API layer hands these to its own loop.
+class JobListener {
+  public:
+    virtual ~JobListener() = default;
+    virtual void on_added(const JobInfo&) {}
+    virtual void on_progress(const JobInfo&) {}
+    virtual void on_resize(const JobInfo&, const Resize&) {}
+    // The job's result is already readable through the queue when this is called.
+    virtual void on_ended(const JobInfo&) {}
+};
+
+}  // namespace freemkv

@@ -1,0 +1,343 @@
+#include "job_queue.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "disc_info.hpp"
+#include "naming.hpp"
+
+namespace freemkv {
+
+std::string_view to_string(JobState state) {
+    switch (state) {
+        case JobState::queued:
+            return "queued";
+        case JobState::running:
+            return "running";
+        case JobState::done:
+            return "done";
+        case JobState::failed:
+            return "failed";
+        case JobState::cancelled:
+            return "cancelled";
+    }
+    return "?";
+}
+
+std::optional<JobState> parse_job_state(std::string_view name) {
+    for (auto s : {JobState::queued, JobState::running, JobState::done, JobState::failed,
+                   JobState::cancelled}) {
+        if (to_string(s) == name) {
+            return s;
+        }
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+// One job at a time per drive; an image counts as its own drive.
+std::string drive_key(const JobRequest& r) {
+    return r.drive.empty() ? r.source.string() : r.drive;
+}
+
+}  // namespace
+
+JobQueue::JobQueue(const Config& config, JobListener* listener, Interrupted interrupted)
+    : config_(config), listener_(listener), journal_(config.state_dir / "jobs.toml") {
+    std::lock_guard lock(mutex_);
+    for (JobInfo& job : journal_.load()) {
+        next_id_ = std::max(next_id_, job.id + 1);
+        if (!job.ended() && interrupted == Interrupted::requeue) {
+            // The rip resumes from its .part and mapfile.
+            spdlog::info("job {} ({}) was interrupted; queued again", job.id,
+                         job.request.source.string());
+            job.state = JobState::queued;
+            waiting_.push_back(job.id);
+        } else if (!job.ended()) {
+            job.state = JobState::failed;
+            job.result = RipResult::without_rip(RipOutcome::failed,
+                                                "interrupted (the daemon stopped)", true);
+        }
+        entries_.push_back(Entry{std::move(job), {}});
+    }
+    save_journal();
+    start_ready();
+}
+
+JobQueue::~JobQueue() {
+    shutdown();
+}
+
+JobQueue::Entry* JobQueue::find(std::uint64_t id) {
+    for (Entry& e : entries_) {
+        if (e.info.id == id) {
+            return &e;
+        }
+    }
+    return nullptr;
+}
+
+std::uint64_t JobQueue::submit(JobRequest request) {
+    if (request.source.empty()) {
+        throw std::invalid_argument("no source given");
+    }
+    JobInfo added;
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            throw BusyError("the daemon is shutting down");
+        }
+        finished_workers_.clear();  // joins threads of ended jobs (never this thread)
+        std::string key = drive_key(request);
+        for (const Entry& e : entries_) {
+            if (!e.info.ended() && drive_key(e.info.request) == key) {
+                throw BusyError(key + " already has job " + std::to_string(e.info.id) + " (" +
+                                std::string(to_string(e.info.state)) + ")");
+            }
+        }
+        JobInfo job;
+        job.id = next_id_++;
+        job.request = std::move(request);
+        job.created = std::chrono::system_clock::now();
+        entries_.push_back(Entry{job, {}});
+        waiting_.push_back(job.id);
+        save_journal();
+        added = job;
+        start_ready();
+    }
+    if (listener_) {
+        listener_->on_added(added);
+    }
+    return added.id;
+}
+
+void JobQueue::start_ready() {
+    while (!stopping_ && !waiting_.empty() && workers_.size() < config_.max_parallel) {
+        std::uint64_t id = waiting_.front();
+        waiting_.pop_front();
+        Entry* e = find(id);
+        e->info.state = JobState::running;
+        workers_.emplace(id,
+                         std::jthread([this, id, stop = e->stop.get_token()] { run(id, stop); }));
+    }
+}
+
+bool JobQueue::cancel(std::uint64_t id) {
+    JobInfo ended;
+    {
+        std::lock_guard lock(mutex_);
+        Entry* e = find(id);
+        if (!e || e->info.ended()) {
+            return false;
+        }
+        if (e->info.state == JobState::running) {
+            e->stop.request_stop();  // the rip checkpoints and ends as cancelled
+            return true;
+        }
+        std::erase(waiting_, id);
+        e->info.state = JobState::cancelled;
+        e->info.result =
+            RipResult::without_rip(RipOutcome::cancelled, "cancelled before it started", false);
+        e->info.finished = std::chrono::system_clock::now();
+        save_journal();
+        ended = e->info;
+    }
+    if (listener_) {
+        listener_->on_ended(ended);
+    }
+    idle_.notify_all();
+    return true;
+}
+
+std::vector<JobInfo> JobQueue::jobs() const {
+    std::lock_guard lock(mutex_);
+    std::vector<JobInfo> all;
+    for (const Entry& e : entries_) {
+        all.push_back(e.info);
+    }
+    return all;
+}
+
+std::optional<JobInfo> JobQueue::job(std::uint64_t id) const {
+    std::lock_guard lock(mutex_);
+    for (const Entry& e : entries_) {
+        if (e.info.id == id) {
+            return e.info;
+        }
+    }
+    return std::nullopt;
+}
+
+std::size_t JobQueue::queued() const {
+    std::lock_guard lock(mutex_);
+    return waiting_.size();
+}
+
+std::size_t JobQueue::running() const {
+    std::lock_guard lock(mutex_);
+    return workers_.size();
+}
+
+void JobQueue::wait_idle() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [&] { return (waiting_.empty() || stopping_) && workers_.empty(); });
+}
+
+void JobQueue::shutdown() {
+    std::map<std::uint64_t, std::jthread> running;
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        for (Entry& e : entries_) {
+            if (e.info.state == JobState::running) {
+                e.stop.request_stop();
+            }
+        }
+    }
+    // Workers remove themselves from workers_ when they end; wait for that.
+    wait_idle();
+    std::lock_guard lock(mutex_);
+    finished_workers_.clear();
+}
+
+void JobQueue::save_journal() {
+    std::vector<const JobInfo*> keep;
+    std::size_t ended = 0;
+    for (const Entry& e : entries_) {
+        ended += e.info.ended();
+    }
+    for (const Entry& e : entries_) {
+        if (e.info.ended() && ended-- > JobJournal::history) {
+            continue;  // the oldest ended jobs fall out of the history
+        }
+        keep.push_back(&e.info);
+    }
+    try {
+        journal_.save(keep);
+    } catch (const std::exception& e) {
+        spdlog::error("cannot save the job journal: {}", e.what());
+    }
+}
+
+DiscInfo JobQueue::prepare(JobInfo& job) {
+    DiscInfo disc = identify_disc(job.request.source, job.request.udev_props);
+    job.label = disc.label;
+    job.identity = disc.identity;
+    job.progress.bytes_total = disc.size_bytes;
+    {
+        // An earlier, unfinished rip of this very disc: continue it.
+        std::lock_guard lock(mutex_);
+        for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+            const JobInfo& old = it->info;
+            if (old.identity == disc.identity && !old.output.empty() &&
+                std::filesystem::exists(old.output.string() + ".part") &&
+                std::filesystem::exists(mapfile_path(old.output))) {
+                job.output = old.output;
+                return disc;
+            }
+        }
+    }
+    NameFields fields{disc.label, disc.volume_id, std::string(to_string(disc.type)),
+                      job.request.drive, std::chrono::system_clock::now()};
+    auto relative = expand_template(config_.naming, fields);
+    job.output = choose_output(config_.library, relative, ".iso", config_.on_exists);
+    std::filesystem::create_directories(job.output.parent_path());
+    return disc;
+}
+
+void JobQueue::run(std::uint64_t id, std::stop_token stop) {
+    JobInfo job;
+    {
+        std::lock_guard lock(mutex_);
+        job = find(id)->info;
+        save_journal();
+    }
+    if (listener_) {
+        listener_->on_progress(job);
+    }
+
+    // Forwards the rip's (already coalesced) progress into the job and to the listener.
+    struct Forward : RipObserver {
+        JobQueue& q;
+        std::uint64_t id;
+        Forward(JobQueue& queue, std::uint64_t job_id) : q(queue), id(job_id) {}
+        void on_progress(const RipProgress& p) override {
+            JobInfo copy;
+            {
+                std::lock_guard lock(q.mutex_);
+                Entry* e = q.find(id);
+                e->info.progress = p;
+                copy = e->info;
+            }
+            if (q.listener_) {
+                q.listener_->on_progress(copy);
+            }
+        }
+        void on_resize(const Resize& r) override {
+            if (q.listener_) {
+                q.listener_->on_resize(*q.job(id), r);
+            }
+        }
+    } forward(*this, id);
+
+    RipResult result;
+    try {
+        DiscInfo disc = prepare(job);
+        {
+            std::lock_guard lock(mutex_);
+            Entry* e = find(id);
+            e->info.label = job.label;
+            e->info.identity = job.identity;
+            e->info.output = job.output;
+            e->info.progress.bytes_total = job.progress.bytes_total;
+            save_journal();
+        }
+        RipOptions options;
+        options.block_sectors =
+            config_.ecc_sectors ? config_.ecc_sectors : ecc_block_sectors(disc.type);
+        options.retries = config_.retries;
+        options.repair_budget = config_.repair_budget;
+        options.checkpoint_interval = config_.checkpoint_interval;
+        options.writeback = config_.writeback;
+        options.buffer = config_.buffer;
+        options.identity = job.identity;
+        spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
+                     job.output.string());
+        result = rip(job.request.source, job.output, options, &forward, stop);
+    } catch (const std::exception& e) {
+        result.outcome = RipOutcome::failed;
+        result.reason = e.what();
+    }
+
+    JobInfo ended;
+    {
+        std::lock_guard lock(mutex_);
+        Entry* e = find(id);
+        if (stopping_ && result.outcome == RipOutcome::cancelled) {
+            // Stopped by a shutdown, not by a user: queued again at the next start.
+            e->info.state = JobState::queued;
+        } else {
+            e->info.state =
+                result.outcome == RipOutcome::ok || result.outcome == RipOutcome::ok_with_errors
+                    ? JobState::done
+                : result.outcome == RipOutcome::cancelled ? JobState::cancelled
+                                                          : JobState::failed;
+            e->info.result = result;
+            e->info.finished = std::chrono::system_clock::now();
+        }
+        save_journal();
+        ended = e->info;
+        finished_workers_.push_back(std::move(workers_.at(id)));
+        workers_.erase(id);
+        start_ready();
+    }
+    spdlog::log(result.outcome == RipOutcome::failed ? spdlog::level::err : spdlog::level::info,
+                "job {}: {}{}{}", id, to_string(result.outcome), result.reason.empty() ? "" : ": ",
+                result.reason);
+    if (listener_ && ended.ended()) {
+        listener_->on_ended(ended);
+    }
+    idle_.notify_all();
+}
+
+}  // namespace freemkv

@@ -1,0 +1,85 @@
+#pragma once
+
+// The job queue: FIFO, one job per drive at a time, up to `max_parallel` drives ripping at once,
+// cancel of queued and running jobs, and a journal in the state directory so that a restart
+// lists past jobs and resumes the ones that were interrupted.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "config.hpp"
+#include "disc_info.hpp"
+#include "job.hpp"
+#include "job_journal.hpp"
+
+namespace freemkv {
+
+// The drive already has a queued or running job.
+class BusyError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+class JobQueue {
+  public:
+    // What to do with jobs the journal lists as queued or running (the daemon stopped or crashed).
+    enum class Interrupted {
+        requeue,  // run them again now (the daemon)
+        abandon,  // mark them failed and resumable: ripping the same disc again resumes
+    };
+    // Loads the journal from config.state_dir.
+    JobQueue(const Config& config, JobListener* listener = nullptr,
+             Interrupted interrupted = Interrupted::requeue);
+    // shutdown()
+    ~JobQueue();
+    JobQueue(const JobQueue&) = delete;
+    JobQueue& operator=(const JobQueue&) = delete;
+
+    // Returns the new job's id. Throws BusyError, std::invalid_argument for an empty source.
+    std::uint64_t submit(JobRequest request);
+    // Cancels a queued or running job; false when the id is unknown or already ended.
+    bool cancel(std::uint64_t id);
+    std::vector<JobInfo> jobs() const;
+    std::optional<JobInfo> job(std::uint64_t id) const;
+    std::size_t queued() const;
+    std::size_t running() const;
+    // Blocks until no job is queued or running.
+    void wait_idle();
+    // Stops taking jobs, cancels running ones (they checkpoint and stay resumable) and waits.
+    void shutdown();
+
+  private:
+    struct Entry {
+        JobInfo info;
+        std::stop_source stop;
+    };
+
+    void start_ready();  // caller holds mutex_
+    void run(std::uint64_t id, std::stop_token stop);
+    // Identifies the disc and chooses the output path (the earlier one, to resume).
+    DiscInfo prepare(JobInfo& job);
+    void save_journal();            // caller holds mutex_
+    Entry* find(std::uint64_t id);  // caller holds mutex_
+
+    Config config_;
+    JobListener* listener_;
+    JobJournal journal_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable idle_;
+    std::list<Entry> entries_;  // all jobs, oldest first; stable addresses
+    std::deque<std::uint64_t> waiting_;
+    std::map<std::uint64_t, std::jthread> workers_;
+    std::vector<std::jthread> finished_workers_;
+    std::uint64_t next_id_ = 1;
+    bool stopping_ = false;
+};
+
+}  // namespace freemkv

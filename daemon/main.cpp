@@ -1,0 +1,168 @@
+// freemkvd: the ripping daemon.
+//
+//   freemkvd --check-config FILE           validate a configuration file and exit
+//   freemkvd [--config FILE] rip SOURCE... rip discs or images in the foreground, with progress
+//
+// Exit status: 0 all rips ok (possibly with unreadable sectors), 1 a rip failed or was
+// cancelled, 2 bad usage or configuration.
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "config.hpp"
+#include "job_queue.hpp"
+#include "logging.hpp"
+
+using namespace freemkv;
+
+namespace {
+
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+
+std::string mib(std::uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    return buf;
+}
+
+// Prints one progress line per update (overwritten in place on a terminal).
+class ConsoleProgress : public JobListener {
+  public:
+    void on_progress(const JobInfo& job) override {
+        const RipProgress& p = job.progress;
+        if (p.bytes_total == 0) {
+            return;
+        }
+        double pct = 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total);
+        std::string eta =
+            p.eta
+                ? std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*p.eta).count()) +
+                      " s"
+                : "-";
+        std::fprintf(stderr, "%sjob %llu %-9s %5.1f%%  %s / %s  %6.1f MB/s  ETA %s  chunk %s%s",
+                     tty_ ? "\r" : "", static_cast<unsigned long long>(job.id), p.phase.c_str(),
+                     pct, mib(p.bytes_done).c_str(), mib(p.bytes_total).c_str(), p.rate / 1e6,
+                     eta.c_str(), mib(p.chunk_bytes).c_str(), tty_ ? "   " : "\n");
+    }
+    void on_ended(const JobInfo& job) override {
+        const RipResult& r = *job.result;
+        std::fprintf(stderr, "%sjob %llu %s", tty_ ? "\n" : "",
+                     static_cast<unsigned long long>(job.id),
+                     std::string(to_string(r.outcome)).c_str());
+        if (!r.reason.empty()) {
+            std::fprintf(stderr, ": %s", r.reason.c_str());
+        }
+        std::fprintf(stderr, "\n");
+    }
+
+  private:
+    bool tty_ = ::isatty(STDERR_FILENO) != 0;
+};
+
+// SIGINT and SIGTERM are blocked in every thread and taken here: they cancel the rips, which
+// checkpoint and stay resumable.
+std::jthread cancel_on_signal(JobQueue& queue, const sigset_t& signals) {
+    return std::jthread([&queue, signals](std::stop_token stop) {
+        timespec tick{0, 200'000'000};
+        while (!stop.stop_requested()) {
+            if (::sigtimedwait(&signals, nullptr, &tick) > 0) {
+                for (const JobInfo& job : queue.jobs()) {
+                    queue.cancel(job.id);
+                }
+            }
+        }
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"freemkvd: rips optical discs into a library"};
+    std::string config_file;
+    std::string check_file;
+    std::string log_level = "info";
+    app.add_option("--config", config_file, "configuration file (default: built-in defaults)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--check-config", check_file, "validate FILE and exit");
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+    CLI::App* rip_cmd = app.add_subcommand("rip", "rip discs or images in the foreground");
+    std::vector<std::string> sources;
+    std::string drive;
+    rip_cmd->add_option("source", sources, "device or image")->required();
+    rip_cmd->add_option("--drive", drive, "drive name to record (e.g. sr0)");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : exit_usage;
+    }
+    setup_logging(spdlog::level::from_str(log_level));
+
+    Config config;
+    std::string file = !check_file.empty() ? check_file : config_file;
+    try {
+        if (!file.empty()) {
+            config = load_config(file);
+        }
+        check_environment(config, file.empty() ? "(built-in defaults)" : file);
+    } catch (const ConfigError& e) {
+        std::cerr << "freemkvd: " << e.what() << "\n";
+        return exit_usage;
+    }
+    if (!check_file.empty()) {
+        std::cout << check_file << ": ok\n";
+        return 0;
+    }
+    if (!*rip_cmd) {
+        std::cerr << "freemkvd: nothing to do (the D-Bus service comes with the next release; "
+                     "use 'freemkvd rip SOURCE')\n";
+        return exit_usage;
+    }
+
+    std::filesystem::create_directories(config.state_dir);
+    std::filesystem::create_directories(config.library);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    ConsoleProgress progress;
+    // A job interrupted earlier is not restarted on its own here: ripping the same disc again
+    // resumes it.
+    JobQueue queue(config, &progress, JobQueue::Interrupted::abandon);
+    auto signal_thread = cancel_on_signal(queue, signals);
+    std::vector<std::uint64_t> ids;
+    for (const auto& source : sources) {
+        try {
+            ids.push_back(queue.submit(JobRequest{.drive = drive, .source = source}));
+        } catch (const std::exception& e) {
+            std::cerr << "freemkvd: " << source << ": " << e.what() << "\n";
+            return exit_usage;
+        }
+    }
+    queue.wait_idle();
+    int status = 0;
+    for (auto id : ids) {
+        auto job = queue.job(id);
+        const RipResult& r = *job->result;
+        if (r.outcome == RipOutcome::ok || r.outcome == RipOutcome::ok_with_errors) {
+            std::cout << r.output.string();
+            if (r.unreadable_sectors) {
+                std::cout << " (" << r.unreadable_sectors << " unreadable sectors, see "
+                          << r.mapfile.string() << ")";
+            }
+            std::cout << "\n";
+        } else {
+            status = exit_failed;
+        }
+    }
+    return status;
+}

@@ -1,0 +1,75 @@
+#pragma once
+
+// Where a rip goes in the library: the disc label made safe as a file name, the naming template
+// that lays out the library ("{label}", "{type}/{date} {label}", ...), and the choice of a final
+// name that does not overwrite anything.
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace freemkv {
+
+// What to do when the final name is already taken.
+enum class OnExists {
+    number,  // "name (2).iso", "name (3).iso", ...
+    fail,
+};
+
+std::string_view to_string(OnExists policy);
+std::optional<OnExists> parse_on_exists(std::string_view name);
+
+// Longest name safe_file_name() returns, in bytes.
+inline constexpr std::size_t max_label_bytes = 120;
+// Longest path component expand_template() returns, in bytes: room is left under NAME_MAX (255)
+// for " (NNNN)", the extension and ".part".
+inline constexpr std::size_t max_component_bytes = 200;
+
+// A disc label as one file name component: '/' and '\' become '_'; control characters (C0, DEL,
+// C1, NUL) count as whitespace; invalid UTF-8 bytes become '_'; a run of whitespace and
+// underscores becomes one space (or one '_' when it has no whitespace); leading dots, spaces and
+// underscores and trailing spaces and underscores are dropped; at most max_label_bytes, cut on a
+// character boundary. Case is kept. Nothing left gives "disc-YYYY-MM-DD-HHMMSS" (UTC, at `now`).
+std::string safe_file_name(std::string_view label, std::chrono::system_clock::time_point now);
+
+inline constexpr std::string_view default_naming = "{label}";
+
+// Throws std::invalid_argument saying what is wrong with a naming template. A template is
+// literal text and placeholders ({label}, {volume_id}, {type}, {date}, {drive}); '/' makes
+// subdirectories; "{{" and "}}" are literal braces.
+void validate_template(std::string_view tmpl);
+
+struct NameFields {
+    std::string label;      // disc label; empty gives the dated fallback of safe_file_name()
+    std::string volume_id;  // empty gives "unknown", like every field but the label
+    std::string type;       // cd, dvd, bd, unknown
+    std::string drive;      // kernel name, e.g. "sr0" (a leading "/dev/" is dropped)
+    std::chrono::system_clock::time_point date;  // {date} is its UTC day, YYYY-MM-DD
+};
+
+// The template filled in: a relative path inside the library, without extension. Every field is
+// sanitised like safe_file_name(), so no field can add a '/' or a ".." component; a component
+// longer than max_component_bytes is cut. Throws std::invalid_argument for an invalid template,
+// and for a result that is empty, absolute or has an empty, "." or ".." component or a NUL.
+std::filesystem::path expand_template(std::string_view tmpl, const NameFields& fields);
+
+// The final path for `relative` + `extension` in `library` (which need not exist yet): the name
+// itself if nothing has it, else with OnExists::number the first free "name (N)<extension>", and
+// with OnExists::fail a std::runtime_error naming the existing file. A name is also taken by an
+// unfinished rip's "<name>.iso.part" or "<name>.map" (the caller resumes the same disc under its
+// earlier name before choosing a new one). Throws
+// std::invalid_argument when the result would not be inside the library.
+std::filesystem::path choose_output(const std::filesystem::path& library,
+                                    const std::filesystem::path& relative,
+                                    std::string_view extension, OnExists policy = OnExists::number);
+
+// The candidate closest to `word` by edit distance, if it is at most 2 edits away (and fewer
+// edits than `word` has characters); the first such candidate on ties. For "did you mean".
+std::optional<std::string_view> closest_match(std::string_view word,
+                                              std::span<const std::string_view> candidates);
+
+}  // namespace freemkv

@@ -1,0 +1,401 @@
+#include "ripper.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "disc_reader.hpp"
+#include "io_error.hpp"
+#include "mapfile.hpp"
+#include "output_file.hpp"
+
+namespace freemkv {
+
+std::string_view to_string(RipOutcome outcome) {
+    switch (outcome) {
+        case RipOutcome::ok:
+            return "ok";
+        case RipOutcome::ok_with_errors:
+            return "ok-with-errors";
+        case RipOutcome::failed:
+            return "failed";
+        case RipOutcome::cancelled:
+            return "cancelled";
+    }
+    return "?";
+}
+
+std::filesystem::path mapfile_path(const std::filesystem::path& final_path) {
+    auto map = final_path;
+    map.replace_extension(".map");
+    return map;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Cancelled {};
+
+struct MediumRemoved : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Refuses to start: the reason is for a person, nothing was written.
+struct CannotStart : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Rip final : public WritebackObserver {
+  public:
+    Rip(const std::filesystem::path& source, const std::filesystem::path& final_path,
+        const RipOptions& options, RipObserver* observer, std::stop_token stop)
+        : source_(source),
+          final_(final_path),
+          map_path_(mapfile_path(final_path)),
+          o_(options),
+          observer_(observer),
+          stop_(std::move(stop)),
+          block_(std::uint64_t{options.block_sectors} * options.sector_size),
+          map_(0) {}
+
+    RipResult run();
+
+    void on_chunk(const ChunkEvent& e) override {
+        std::lock_guard lock(telemetry_mutex_);
+        chunk_bytes_ = e.chunk_bytes;
+        if (e.wait.count() > 0) {  // the first chunk after a start or seek has nothing to wait for
+            last_wait_ = e.wait;
+            waits_.push(e.wait);
+        }
+    }
+    void on_resize(const Resize& r) override {
+        if (observer_) {
+            observer_->on_resize(r);
+        }
+    }
+
+  private:
+    void open();
+    void sweep();
+    void repair();
+    void finish();
+    void interrupt();
+    // Reads [pos, pos + n) and queues it for writing; marks the map.
+    ReadStatus read_range(std::uint64_t pos, std::uint64_t n);
+    void checkpoint();
+    void tick();  // progress and checkpoints, when due; cancellation
+    void report(bool force);
+    std::uint64_t unreadable_sectors() const;
+
+    std::filesystem::path source_;
+    std::filesystem::path final_;
+    std::filesystem::path map_path_;
+    RipOptions o_;
+    RipObserver* observer_;
+    std::stop_token stop_;
+    std::uint64_t block_;
+
+    std::unique_ptr<DiscReader> reader_;
+    Mapfile map_;
+    std::unique_ptr<OutputFile> file_;
+    std::unique_ptr<AsyncWriter> writer_;
+    RipResult result_;
+    std::string phase_ = "sweep";
+    PassReport* pass_ = nullptr;
+
+    Clock::time_point last_checkpoint_ = Clock::now();
+    Clock::time_point last_report_ = Clock::now();
+    std::uint64_t last_report_bytes_ = 0;
+    double rate_ = 0;
+
+    std::mutex telemetry_mutex_;
+    std::uint64_t chunk_bytes_ = 0;
+    Nanos last_wait_{0};
+    WaitWindow waits_;
+};
+
+void Rip::open() {
+    try {
+        reader_ = std::make_unique<DiscReader>(source_, block_);
+    } catch (const IoError& e) {
+        throw CannotStart(std::string("cannot read the disc: ") + e.what() + ": " +
+                          e.code().message());
+    }
+    std::uint64_t size = reader_->size();
+    if (size == 0 || size % o_.sector_size != 0) {
+        throw CannotStart(source_.string() + " has size " + std::to_string(size) +
+                          ", not a whole number of " + std::to_string(o_.sector_size) +
+                          "-byte sectors");
+    }
+    auto part = std::filesystem::path(final_.string() + ".part");
+    bool has_part = std::filesystem::exists(part);
+    if (has_part && std::filesystem::exists(map_path_)) {
+        Mapfile earlier = Mapfile::load(map_path_);
+        if (earlier.identity != o_.identity || earlier.device_size() != size) {
+            throw CannotStart("the unfinished rip at " + part.string() +
+                              " belongs to another disc");
+        }
+        map_ = std::move(earlier);
+        result_.resumed = true;
+        file_ = std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::resume, this);
+        spdlog::info("resuming {} from {}: {} of {} bytes already rescued", source_.string(),
+                     part.string(), map_.bytes_with(BlockStatus::finished), size);
+    } else if (has_part) {
+        throw CannotStart("an unfinished file without a mapfile is in the way: " + part.string());
+    } else {
+        // The mapfile exists before the .part, so a .part never exists without one.
+        map_ = Mapfile(size);
+        map_.identity = o_.identity;
+        map_.save(map_path_);
+        file_ =
+            std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::truncate, this);
+        file_->set_size(size);
+    }
+    result_.output = part;
+    result_.mapfile = map_path_;
+    writer_ = std::make_unique<AsyncWriter>(*file_, o_.buffer);
+}
+
+ReadStatus Rip::read_range(std::uint64_t pos, std::uint64_t n) {
+    ReadStatus status = reader_->read(pos, n);
+    map_.current_pos = pos;
+    if (status == ReadStatus::ok) {
+        writer_->write_at(pos, reader_->data());
+        map_.set(pos, n, BlockStatus::finished);
+        pass_->bytes_read += n;
+    } else if (status == ReadStatus::bad) {
+        ++pass_->failed_reads;
+    } else {
+        throw MediumRemoved("the medium was removed (" +
+                            std::generic_category().message(reader_->last_error()) + ")");
+    }
+    return status;
+}
+
+void Rip::sweep() {
+    std::uint64_t max_skip = std::max(block_, reader_->size() / 100 / block_ * block_);
+    for (const MapRange& r : map_.ranges_with(BlockStatus::non_tried)) {
+        std::uint64_t end = r.pos + r.size;
+        std::uint64_t skip = block_;
+        for (std::uint64_t pos = r.pos; pos < end;) {
+            tick();
+            std::uint64_t n = std::min(block_ - pos % block_, end - pos);
+            if (read_range(pos, n) == ReadStatus::ok) {
+                skip = block_;
+                pos += n;
+                continue;
+            }
+            map_.set(pos, n, BlockStatus::non_trimmed);
+            pos += n;
+            if (o_.skip_on_error) {
+                // Leave the next `skip` bytes for the repair pass; jump further while it fails.
+                pos = std::min(end, (pos + skip + block_ - 1) / block_ * block_);
+                skip = std::min(skip * 2, max_skip);
+            }
+        }
+    }
+}
+
+void Rip::repair() {
+    struct Piece {
+        std::uint64_t pos, size;
+        unsigned attempts;
+        bool operator<(const Piece& o) const {
+            if (size != o.size) {
+                return size > o.size;  // largest first
+            }
+            if (attempts != o.attempts) {
+                return attempts < o.attempts;
+            }
+            return pos < o.pos;
+        }
+    };
+    std::set<Piece> work;
+    for (BlockStatus s :
+         {BlockStatus::non_tried, BlockStatus::non_trimmed, BlockStatus::non_scraped}) {
+        for (const MapRange& r : map_.ranges_with(s)) {
+            for (std::uint64_t pos = r.pos; pos < r.pos + r.size;) {
+                std::uint64_t n = std::min(block_ - pos % block_, r.pos + r.size - pos);
+                work.insert({pos, n, 0});
+                pos += n;
+            }
+        }
+    }
+    auto deadline = Clock::now() + o_.repair_budget;
+    while (!work.empty()) {
+        tick();
+        if (Clock::now() >= deadline) {
+            spdlog::warn("{}: repair time budget used up, {} ranges left unread", source_.string(),
+                         work.size());
+            break;
+        }
+        Piece p = *work.begin();
+        work.erase(work.begin());
+        if (read_range(p.pos, p.size) == ReadStatus::ok) {
+            continue;
+        }
+        if (p.size > o_.sector_size) {
+            std::uint64_t half = p.size / o_.sector_size / 2 * o_.sector_size;
+            map_.set(p.pos, p.size, BlockStatus::non_scraped);
+            work.insert({p.pos, half, 0});
+            work.insert({p.pos + half, p.size - half, 0});
+        } else if (p.attempts < o_.retries) {
+            work.insert({p.pos, p.size, p.attempts + 1});
+        } else {
+            map_.set(p.pos, p.size, BlockStatus::bad_sector);
+        }
+    }
+}
+
+std::uint64_t Rip::unreadable_sectors() const {
+    return (map_.device_size() - map_.bytes_with(BlockStatus::finished)) / o_.sector_size;
+}
+
+void Rip::checkpoint() {
+    writer_->post([this, snapshot = map_] {
+        file_->sync();
+        snapshot.save(map_path_);
+    });
+    last_checkpoint_ = Clock::now();
+}
+
+void Rip::tick() {
+    if (stop_.stop_requested()) {
+        throw Cancelled{};
+    }
+    if (Clock::now() - last_checkpoint_ >= o_.checkpoint_interval) {
+        checkpoint();
+    }
+    report(false);
+}
+
+void Rip::report(bool force) {
+    auto now = Clock::now();
+    if (!observer_ || !reader_ || (!force && now - last_report_ < o_.progress_interval)) {
+        return;
+    }
+    RipProgress p;
+    p.phase = phase_;
+    p.bytes_total = map_.device_size();
+    p.bytes_done = map_.bytes_with(BlockStatus::finished);
+    p.bytes_read = reader_->bytes_read();
+    p.unreadable_sectors =
+        (map_.bytes_with(BlockStatus::non_trimmed) + map_.bytes_with(BlockStatus::non_scraped) +
+         map_.bytes_with(BlockStatus::bad_sector)) /
+        o_.sector_size;
+    double dt = std::chrono::duration<double>(now - last_report_).count();
+    if (dt > 0) {
+        double instant = static_cast<double>(p.bytes_read - last_report_bytes_) / dt;
+        rate_ = rate_ == 0 ? instant : 0.7 * rate_ + 0.3 * instant;
+    }
+    last_report_ = now;
+    last_report_bytes_ = p.bytes_read;
+    p.rate = rate_;
+    if (rate_ > 0) {
+        p.eta = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(
+            static_cast<double>(p.bytes_total - p.bytes_done) / rate_));
+    }
+    {
+        std::lock_guard lock(telemetry_mutex_);
+        p.chunk_bytes = chunk_bytes_ ? chunk_bytes_ : o_.writeback.start_bytes;
+        p.last_wait = last_wait_;
+        p.p95_wait = waits_.size() ? waits_.p95() : Nanos{0};
+    }
+    p.dirty_bound = 2 * p.chunk_bytes;
+    observer_->on_progress(p);
+}
+
+void Rip::finish() {
+    phase_ = "finishing";
+    map_.phase = Phase::finished;
+    map_.current_pos = map_.device_size();
+    checkpoint();
+    writer_->close();
+    result_.unreadable_sectors = unreadable_sectors();
+    file_->publish();
+    result_.output = final_;
+    if (result_.unreadable_sectors == 0) {
+        std::filesystem::remove(map_path_);
+        sync_directory(map_path_.parent_path());
+        result_.mapfile.clear();
+        result_.outcome = RipOutcome::ok;
+    } else {
+        result_.outcome = RipOutcome::ok_with_errors;
+    }
+}
+
+// Stops cleanly after a cancel or a lost medium: what was read is made durable and recorded.
+void Rip::interrupt() {
+    checkpoint();
+    writer_->close();
+    result_.unreadable_sectors = unreadable_sectors();
+    result_.resumable = true;
+}
+
+RipResult Rip::run() {
+    auto timed_pass = [&](const char* name, auto&& body) {
+        phase_ = name;
+        result_.passes.push_back(PassReport{name});
+        pass_ = &result_.passes.back();
+        auto t0 = Clock::now();
+        body();
+        pass_->elapsed = Clock::now() - t0;
+        spdlog::info("{}: {} pass took {:.1f} s, {} failed reads", source_.string(), name,
+                     std::chrono::duration<double>(pass_->elapsed).count(), pass_->failed_reads);
+    };
+    try {
+        try {
+            open();
+            result_.passes.reserve(2);
+            timed_pass("sweep", [&] { sweep(); });
+            timed_pass("repair", [&] { repair(); });
+            finish();
+        } catch (const Cancelled&) {
+            interrupt();
+            result_.outcome = RipOutcome::cancelled;
+            result_.reason = "cancelled";
+        } catch (const MediumRemoved& e) {
+            interrupt();
+            result_.outcome = RipOutcome::failed;
+            result_.reason = e.what();
+        }
+    } catch (const CannotStart& e) {
+        result_.outcome = RipOutcome::failed;
+        result_.reason = e.what();
+        result_.output.clear();
+        result_.mapfile.clear();
+    } catch (const IoError& e) {
+        // The destination failed (disk full, I/O error). The last checkpoint is on disk.
+        result_.outcome = RipOutcome::failed;
+        result_.reason = std::string(e.what()) + ": " + e.code().message();
+        result_.resumable = std::filesystem::exists(map_path_);
+        if (writer_) {
+            try {
+                writer_->close();
+            } catch (const std::exception&) {
+                // Same failure, already reported above.
+            }
+        }
+    } catch (const std::exception& e) {
+        result_.outcome = RipOutcome::failed;
+        result_.reason = e.what();
+    }
+    if (reader_) {
+        result_.bytes_read = reader_->bytes_read();
+    }
+    report(true);
+    return result_;
+}
+
+}  // namespace
+
+RipResult rip(const std::filesystem::path& source, const std::filesystem::path& final_path,
+              const RipOptions& options, RipObserver* observer, std::stop_token stop) {
+    return Rip(source, final_path, options, observer, std::move(stop)).run();
+}
+
+}  // namespace freemkv

@@ -1,0 +1,551 @@
+#include "config.hpp"
+
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "support/test_support.hpp"
+
+namespace freemkv {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+const fs::path default_file = FREEMKV_DEFAULT_CONFIG;
+
+void expect_same(const Config& a, const Config& b) {
+    EXPECT_EQ(a.library, b.library);
+    EXPECT_EQ(a.naming, b.naming);
+    EXPECT_EQ(a.on_exists, b.on_exists);
+    EXPECT_EQ(a.state_dir, b.state_dir);
+    EXPECT_EQ(a.ecc_sectors, b.ecc_sectors);
+    EXPECT_EQ(a.retries, b.retries);
+    EXPECT_EQ(a.repair_budget, b.repair_budget);
+    EXPECT_EQ(a.checkpoint_interval, b.checkpoint_interval);
+    EXPECT_EQ(a.writeback.kind, b.writeback.kind);
+    EXPECT_EQ(a.writeback.start_bytes, b.writeback.start_bytes);
+    EXPECT_EQ(a.writeback.min_bytes, b.writeback.min_bytes);
+    EXPECT_EQ(a.writeback.max_bytes, b.writeback.max_bytes);
+    EXPECT_EQ(a.writeback.grow_above, b.writeback.grow_above);
+    EXPECT_EQ(a.writeback.shrink_below, b.writeback.shrink_below);
+    EXPECT_EQ(a.buffer.buffer_bytes, b.buffer.buffer_bytes);
+    EXPECT_EQ(a.buffer.block_bytes, b.buffer.block_bytes);
+    EXPECT_EQ(a.max_parallel, b.max_parallel);
+    EXPECT_EQ(a.auto_rip, b.auto_rip);
+    EXPECT_EQ(a.eject_when_done, b.eject_when_done);
+    EXPECT_EQ(a.watch, b.watch);
+    EXPECT_EQ(a.ignore, b.ignore);
+}
+
+TEST(DefaultFile, ParsesToTheBuiltInDefaults) {
+    SCOPED_TRACE(default_file.string());
+    expect_same(load_config(default_file), Config{});
+}
+
+// The shipped file documents every key: it sets each one (to its default).
+TEST(DefaultFile, SetsEveryKey) {
+    toml::table root = toml::parse_file(default_file.string());
+    std::set<std::string> keys;
+    for (const auto& [table, node] : root) {
+        ASSERT_TRUE(node.is_table()) << table;
+        for (const auto& [key, value] : *node.as_table()) {
+            keys.insert(std::string(table.str()) + "." + std::string(key.str()));
+        }
+    }
+    std::set<std::string> expected = {
+        "library.path",        "library.naming",
+        "library.on_exists",   "state.dir",
+        "rip.ecc_sectors",     "rip.retries",
+        "rip.repair_budget",   "rip.checkpoint_interval",
+        "writeback.policy",    "writeback.start_chunk",
+        "writeback.min_chunk", "writeback.max_chunk",
+        "writeback.buffer",    "queue.max_parallel",
+        "drives.auto_rip",     "drives.eject_when_done",
+        "drives.watch",        "drives.ignore",
+    };
+    EXPECT_EQ(keys, expected);
+}
+
+TEST(ParseConfig, EmptyTextGivesTheDefaults) {
+    expect_same(parse_config("", "test.toml"), Config{});
+    expect_same(parse_config("# nothing\n\n[library]\n[drives]\n", "test.toml"), Config{});
+}
+
+struct GoodCase {
+    const char* name;
+    std::string toml;
+    std::function<void(const Config&)> check;
+};
+
+class GoodConfig : public testing::TestWithParam<GoodCase> {};
+
+TEST_P(GoodConfig, Parses) {
+    GetParam().check(parse_config(GetParam().toml, "test.toml"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, GoodConfig,
+    testing::Values(
+        GoodCase{"Library",
+                 "[library]\npath = \"/srv/media/discs\"\nnaming = \"{type}/{date} {label}\"\n"
+                 "on_exists = \"fail\"\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.library, "/srv/media/discs");
+                     EXPECT_EQ(c.naming, "{type}/{date} {label}");
+                     EXPECT_EQ(c.on_exists, OnExists::fail);
+                 }},
+        GoodCase{"InlineTable", "library = { path = \"/x\" }\nstate = { dir = \"/y\" }\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.library, "/x");
+                     EXPECT_EQ(c.state_dir, "/y");
+                 }},
+        GoodCase{"DottedKeys", "library.path = \"/x\"\nrip.retries = 7\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.library, "/x");
+                     EXPECT_EQ(c.retries, 7u);
+                 }},
+        GoodCase{"Rip",
+                 "[rip]\necc_sectors = 32\nretries = 0\nrepair_budget = \"1h\"\n"
+                 "checkpoint_interval = \"90s\"\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.ecc_sectors, 32u);
+                     EXPECT_EQ(c.retries, 0u);
+                     EXPECT_EQ(c.repair_budget, std::chrono::hours(1));
+                     EXPECT_EQ(c.checkpoint_interval, seconds(90));
+                 }},
+        GoodCase{"RipBounds",
+                 "[rip]\necc_sectors = 1024\nretries = 100\nrepair_budget = \"0s\"\n"
+                 "checkpoint_interval = \"1h\"\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.ecc_sectors, 1024u);
+                     EXPECT_EQ(c.retries, 100u);
+                     EXPECT_EQ(c.repair_budget, seconds(0));
+                     EXPECT_EQ(c.checkpoint_interval, seconds(3600));
+                 }},
+        GoodCase{"DurationForms", "[rip]\nrepair_budget = 1234\ncheckpoint_interval = \"2 m\"\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.repair_budget, seconds(1234));
+                     EXPECT_EQ(c.checkpoint_interval, seconds(120));
+                 }},
+        GoodCase{"Writeback",
+                 "[writeback]\npolicy = \"seed\"\nstart_chunk = \"8MiB\"\nmin_chunk = \"512 KiB\"\n"
+                 "max_chunk = \"1 GiB\"\nbuffer = 16777216\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.writeback.kind, PolicyKind::seed);
+                     EXPECT_EQ(c.writeback.start_bytes, 8 * MiB);
+                     EXPECT_EQ(c.writeback.min_bytes, 512u * 1024);
+                     EXPECT_EQ(c.writeback.max_bytes, 1024 * MiB);
+                     EXPECT_EQ(c.buffer.buffer_bytes, 16 * MiB);
+                 }},
+        GoodCase{"SizeInBytes",
+                 "[writeback]\npolicy = \"fixed\"\nstart_chunk = \"4096 B\"\n"
+                 "min_chunk = 4096\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.writeback.kind, PolicyKind::fixed);
+                     EXPECT_EQ(c.writeback.start_bytes, 4096u);
+                     EXPECT_EQ(c.writeback.min_bytes, 4096u);
+                 }},
+        GoodCase{"StartClampedBelowMax", "[writeback]\nmax_chunk = \"16 MiB\"\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.writeback.max_bytes, 16 * MiB);
+                     EXPECT_EQ(c.writeback.start_bytes, 16 * MiB);
+                 }},
+        GoodCase{"StartClampedAboveMin", "[writeback]\nmin_chunk = \"64 MiB\"\n",
+                 [](const Config& c) { EXPECT_EQ(c.writeback.start_bytes, 64 * MiB); }},
+        GoodCase{"Queue", "[queue]\nmax_parallel = 64\n",
+                 [](const Config& c) { EXPECT_EQ(c.max_parallel, 64u); }},
+        GoodCase{
+            "Drives",
+            "[drives]\nauto_rip = false\neject_when_done = false\n"
+            "watch = [\n  \"/dev/sr*\",\n  \"/dev/disk/by-id/usb-*\",\n]\nignore = "
+            "[\"/dev/sr1\"]\n",
+            [](const Config& c) {
+                EXPECT_FALSE(c.auto_rip);
+                EXPECT_FALSE(c.eject_when_done);
+                EXPECT_EQ(c.watch, (std::vector<std::string>{"/dev/sr*", "/dev/disk/by-id/usb-*"}));
+                EXPECT_EQ(c.ignore, std::vector<std::string>{"/dev/sr1"});
+            }}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+struct BadCase {
+    const char* name;
+    std::string toml;
+    std::string error;  // the exact what()
+};
+
+class BadConfig : public testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfig, GivesTheExactError) {
+    try {
+        parse_config(GetParam().toml, "test.toml");
+        FAIL() << "accepted:\n" << GetParam().toml;
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.what(), GetParam().error);
+        EXPECT_EQ(e.file(), "test.toml");
+    }
+}
+
+// Every value of a key named in an error below is on the line the error gives.
+INSTANTIATE_TEST_SUITE_P(
+    Configs, BadConfig,
+    testing::Values(
+        // Tables and keys.
+        BadCase{"TableTypo", "[libary]\npath = \"/x\"\n",
+                "test.toml:1: libary: unknown table (did you mean 'library'?)"},
+        BadCase{"TableTypoInline", "\n\nstat = { dir = \"/x\" }\n",
+                "test.toml:3: stat: unknown table (did you mean 'state'?)"},
+        BadCase{"UnknownTable", "[foo]\n",
+                "test.toml:1: foo: unknown table (tables are library, state, rip, writeback, "
+                "queue, drives)"},
+        BadCase{"KeyOutsideItsTable", "naming = \"{label}\"\n",
+                "test.toml:1: naming: unknown key (did you mean 'library.naming'?)"},
+        BadCase{"NotATable", "library = 3\n",
+                "test.toml:1: library: expected a table, got integer"},
+        BadCase{"KeyTypo", "[library]\npth = \"/x\"\n",
+                "test.toml:2: library.pth: unknown key (did you mean 'path'?)"},
+        BadCase{"KeyInTheWrongTable", "[library]\ndir = \"/x\"\n",
+                "test.toml:2: library.dir: unknown key (did you mean 'state.dir'?)"},
+        BadCase{"UnknownKey", "[rip]\n\nspeed = 4\n",
+                "test.toml:3: rip.speed: unknown key (keys in [rip] are ecc_sectors, retries, "
+                "repair_budget, checkpoint_interval)"},
+        BadCase{"DottedKeyTypo", "library.pth = \"/x\"\n",
+                "test.toml:1: library.pth: unknown key (did you mean 'path'?)"},
+        BadCase{"SubTable", "[library.extra]\n",
+                "test.toml:1: library.extra: unknown key (keys in [library] are path, naming, "
+                "on_exists)"},
+        // [library]
+        BadCase{"PathType", "[library]\npath = 3\n",
+                "test.toml:2: library.path: expected a string, got integer"},
+        BadCase{"PathArray", "[library]\npath = [\"/x\"]\n",
+                "test.toml:2: library.path: expected a string, got array"},
+        BadCase{"PathRelative", "[library]\npath = \"lib\"\n",
+                "test.toml:2: library.path: must be an absolute path, got 'lib'"},
+        BadCase{"PathEmpty", "[library]\npath = \"\"\n",
+                "test.toml:2: library.path: must not be empty"},
+        BadCase{"OnExistsTypo", "[library]\non_exists = \"numbr\"\n",
+                "test.toml:2: library.on_exists: invalid value 'numbr' (did you mean 'number'? "
+                "allowed: number, fail)"},
+        BadCase{"OnExistsUnknown", "[library]\non_exists = \"overwrite\"\n",
+                "test.toml:2: library.on_exists: invalid value 'overwrite' (allowed: number, "
+                "fail)"},
+        BadCase{"OnExistsType", "[library]\non_exists = true\n",
+                "test.toml:2: library.on_exists: expected a string, got boolean"},
+        BadCase{"NamingPlaceholderTypo", "[library]\nnaming = \"{lable}\"\n",
+                "test.toml:2: library.naming: unknown placeholder '{lable}' (did you mean "
+                "'{label}'?)"},
+        BadCase{"NamingTraversal", "[library]\nnaming = \"../{label}\"\n",
+                "test.toml:2: library.naming: template must not contain a '..' component"},
+        BadCase{"NamingAbsolute", "[library]\nnaming = \"/srv/{label}\"\n",
+                "test.toml:2: library.naming: template must be a relative path inside the "
+                "library, not an absolute path"},
+        BadCase{"NamingEmpty", "[library]\nnaming = \"\"\n",
+                "test.toml:2: library.naming: template is empty"},
+        BadCase{"NamingNul", "[library]\nnaming = \"{label}\\u0000\"\n",
+                "test.toml:2: library.naming: template contains a NUL character at position 8"},
+        BadCase{"StateDirRelative", "[state]\ndir = \"state\"\n",
+                "test.toml:2: state.dir: must be an absolute path, got 'state'"},
+        // [rip]
+        BadCase{"EccNotMultiple", "[rip]\necc_sectors = 20\n",
+                "test.toml:2: rip.ecc_sectors: must be 0 (by disc type) or a multiple of 16 up "
+                "to 1024, got 20"},
+        BadCase{"EccTooLarge", "[rip]\necc_sectors = 2048\n",
+                "test.toml:2: rip.ecc_sectors: must be 0 (by disc type) or a multiple of 16 up "
+                "to 1024, got 2048"},
+        BadCase{"EccNegative", "[rip]\necc_sectors = -16\n",
+                "test.toml:2: rip.ecc_sectors: must be 0 (by disc type) or a multiple of 16 up "
+                "to 1024, got -16"},
+        BadCase{"RetriesTooMany", "[rip]\nretries = 101\n",
+                "test.toml:2: rip.retries: must be between 0 and 100, got 101"},
+        BadCase{"RetriesNegative", "[rip]\nretries = -1\n",
+                "test.toml:2: rip.retries: must be between 0 and 100, got -1"},
+        BadCase{"RetriesString", "[rip]\nretries = \"3\"\n",
+                "test.toml:2: rip.retries: expected an integer, got string"},
+        BadCase{"RetriesFloat", "[rip]\nretries = 3.0\n",
+                "test.toml:2: rip.retries: expected an integer, got float"},
+        BadCase{"DurationWords", "[rip]\nrepair_budget = \"10 minutes\"\n",
+                "test.toml:2: rip.repair_budget: invalid duration '10 minutes' (use a number "
+                "with s, m or h, e.g. \"90s\", \"10m\", \"1h\", or integer seconds)"},
+        BadCase{"DurationNoUnit", "[rip]\nrepair_budget = \"600\"\n",
+                "test.toml:2: rip.repair_budget: invalid duration '600' (use a number with s, m "
+                "or h, e.g. \"90s\", \"10m\", \"1h\", or integer seconds)"},
+        BadCase{"DurationTooLong", "[rip]\nrepair_budget = \"200h\"\n",
+                "test.toml:2: rip.repair_budget: must be between 0s and 168h, got 200h"},
+        BadCase{"DurationNegative", "[rip]\nrepair_budget = -5\n",
+                "test.toml:2: rip.repair_budget: must not be negative, got -5"},
+        BadCase{"DurationFloat", "[rip]\nrepair_budget = 1.5\n",
+                "test.toml:2: rip.repair_budget: expected a duration (\"90s\", \"10m\", \"1h\" "
+                "or integer seconds), got float"},
+        BadCase{"CheckpointZero", "[rip]\ncheckpoint_interval = \"0s\"\n",
+                "test.toml:2: rip.checkpoint_interval: must be between 1s and 1h, got 0s"},
+        BadCase{"CheckpointTooLong", "[rip]\ncheckpoint_interval = 3601\n",
+                "test.toml:2: rip.checkpoint_interval: must be between 1s and 1h, got 3601s"},
+        // [writeback]
+        BadCase{"PolicyTypo", "[writeback]\npolicy = \"balance\"\n",
+                "test.toml:2: writeback.policy: invalid value 'balance' (did you mean "
+                "'balanced'? allowed: balanced, seed, fixed)"},
+        BadCase{"PolicyUnknown", "[writeback]\npolicy = \"adaptive\"\n",
+                "test.toml:2: writeback.policy: invalid value 'adaptive' (allowed: balanced, "
+                "seed, fixed)"},
+        BadCase{"SizeDecimalUnit", "[writeback]\nstart_chunk = \"32MB\"\n",
+                "test.toml:2: writeback.start_chunk: invalid size '32MB' (use a number with B, "
+                "KiB, MiB or GiB, e.g. \"32 MiB\", or integer bytes)"},
+        BadCase{"SizeFraction", "[writeback]\nstart_chunk = \"1.5 GiB\"\n",
+                "test.toml:2: writeback.start_chunk: invalid size '1.5 GiB' (use a number with "
+                "B, KiB, MiB or GiB, e.g. \"32 MiB\", or integer bytes)"},
+        BadCase{"SizeOverflow", "[writeback]\nmax_chunk = \"99999999999999999999 GiB\"\n",
+                "test.toml:2: writeback.max_chunk: invalid size '99999999999999999999 GiB' (use "
+                "a number with B, KiB, MiB or GiB, e.g. \"32 MiB\", or integer bytes)"},
+        BadCase{"SizeType", "[writeback]\nbuffer = true\n",
+                "test.toml:2: writeback.buffer: expected a size (\"32 MiB\", \"1 GiB\" or "
+                "integer bytes), got boolean"},
+        BadCase{"ChunkNotAligned", "[writeback]\nstart_chunk = 5000\n",
+                "test.toml:2: writeback.start_chunk: must be a multiple of 4 KiB, got 5000 "
+                "bytes"},
+        BadCase{"ChunkZero", "[writeback]\nmin_chunk = 0\n",
+                "test.toml:2: writeback.min_chunk: must be at least 4 KiB, got 0 bytes"},
+        BadCase{"ChunkNegative", "[writeback]\nmin_chunk = -4096\n",
+                "test.toml:2: writeback.min_chunk: must not be negative, got -4096"},
+        BadCase{"ChunkTooLarge", "[writeback]\nmax_chunk = \"8 GiB\"\n",
+                "test.toml:2: writeback.max_chunk: must be at most 4 GiB, got 8 GiB"},
+        BadCase{"MinAboveMax", "[writeback]\nmin_chunk = \"64 MiB\"\nmax_chunk = \"16 MiB\"\n",
+                "test.toml:2: writeback.min_chunk: min chunk (67108864) exceeds max chunk "
+                "(16777216)"},
+        BadCase{"MaxBelowDefaultMin", "[writeback]\n\nmax_chunk = \"2 MiB\"\n",
+                "test.toml:3: writeback.max_chunk: min chunk (4194304) exceeds max chunk "
+                "(2097152)"},
+        BadCase{"StartAboveMax", "[writeback]\nstart_chunk = \"512 MiB\"\n",
+                "test.toml:2: writeback.start_chunk: start chunk (536870912) is outside "
+                "[4194304, 268435456]"},
+        BadCase{"StartBelowMin", "[writeback]\nmin_chunk = \"8 MiB\"\nstart_chunk = \"4 MiB\"\n",
+                "test.toml:3: writeback.start_chunk: start chunk (4194304) is outside [8388608, "
+                "268435456]"},
+        BadCase{"BufferTooSmall", "[writeback]\nbuffer = \"1 MiB\"\n",
+                "test.toml:2: writeback.buffer: buffer (1048576 bytes) must hold at least two "
+                "blocks of 1048576 bytes"},
+        BadCase{"BufferTooLarge", "[writeback]\nbuffer = \"5 GiB\"\n",
+                "test.toml:2: writeback.buffer: must be at most 4 GiB, got 5 GiB"},
+        // [queue] and [drives]
+        BadCase{"ParallelZero", "[queue]\nmax_parallel = 0\n",
+                "test.toml:2: queue.max_parallel: must be between 1 and 64, got 0"},
+        BadCase{"ParallelTooMany", "[queue]\nmax_parallel = 65\n",
+                "test.toml:2: queue.max_parallel: must be between 1 and 64, got 65"},
+        BadCase{"BoolAsString", "[drives]\nauto_rip = \"yes\"\n",
+                "test.toml:2: drives.auto_rip: expected a boolean, got string"},
+        BadCase{"BoolAsInteger", "[drives]\neject_when_done = 1\n",
+                "test.toml:2: drives.eject_when_done: expected a boolean, got integer"},
+        BadCase{"WatchNotArray", "[drives]\nwatch = \"/dev/sr*\"\n",
+                "test.toml:2: drives.watch: expected an array of strings, got string"},
+        BadCase{"WatchElementType", "[drives]\nwatch = [\"/dev/sr0\", 3]\n",
+                "test.toml:2: drives.watch[1]: expected a string, got integer"},
+        BadCase{"WatchNotUnderDev", "[drives]\nwatch = [\n  \"/dev/sr0\",\n  \"sr1\",\n]\n",
+                "test.toml:4: drives.watch[1]: must be a device path or glob under /dev/, e.g. "
+                "\"/dev/sr*\", got 'sr1'"},
+        BadCase{"IgnoreBareDev", "[drives]\nignore = [\"/dev/\"]\n",
+                "test.toml:2: drives.ignore[0]: must be a device path or glob under /dev/, e.g. "
+                "\"/dev/sr*\", got '/dev/'"},
+        // The first error in the file is the one reported, whatever the order of the keys.
+        BadCase{"FirstTableInFile", "[rip]\nretries = 101\n[library]\npath = 3\n",
+                "test.toml:2: rip.retries: must be between 0 and 100, got 101"},
+        BadCase{"FirstKeyInFile", "[rip]\nretries = -1\necc_sectors = 3\n",
+                "test.toml:2: rip.retries: must be between 0 and 100, got -1"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+struct SyntaxCase {
+    const char* name;
+    std::string toml;
+    unsigned line;
+    unsigned column;
+    std::string error;  // the exact what(), with toml++ 3.3's description
+};
+
+class SyntaxError : public testing::TestWithParam<SyntaxCase> {};
+
+TEST_P(SyntaxError, GivesFileLineAndColumn) {
+    const SyntaxCase& c = GetParam();
+    try {
+        parse_config(c.toml, "test.toml");
+        FAIL() << "accepted:\n" << c.toml;
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.what(), c.error);
+        EXPECT_EQ(e.line(), c.line);
+        EXPECT_EQ(e.column(), c.column);
+        EXPECT_EQ(e.key(), "");
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Syntax, SyntaxError,
+    testing::Values(
+        SyntaxCase{"UnclosedHeader", "\n[library\n", 2, 9,
+                   "test.toml:2:9: Error while parsing table header: expected ']', saw '\\n'"},
+        SyntaxCase{"UnclosedString", "[library]\npath = \"/x\n", 2, 11,
+                   "test.toml:2:11: Error while parsing string: unescaped control characters "
+                   "other than TAB (U+0009) are explicitly prohibited"},
+        SyntaxCase{"DuplicateKey", "[rip]\nretries = 1\nretries = 2\n", 3, 11,
+                   "test.toml:3:11: Error while parsing key-value pair: cannot redefine existing "
+                   "integer 'retries'"},
+        SyntaxCase{"DuplicateTable", "[rip]\n[rip]\n", 2, 1,
+                   "test.toml:2:1: Error while parsing table header: cannot redefine existing "
+                   "table 'rip'"},
+        SyntaxCase{"MissingValue", "[rip]\nretries =\n", 2, 10,
+                   "test.toml:2:10: Error while parsing key-value pair: expected value, saw '\\n'"},
+        SyntaxCase{"NotUtf8", "[library]\npath = \"/\xff\"\n", 2, 9,
+                   "test.toml:2:9: Encountered invalid utf-8 sequence"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigError, Accessors) {
+    try {
+        parse_config("[rip]\nretries = 101\n", "/etc/freemkvd/freemkvd.toml");
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.file(), "/etc/freemkvd/freemkvd.toml");
+        EXPECT_EQ(e.line(), 2u);
+        EXPECT_EQ(e.column(), 0u);
+        EXPECT_EQ(e.key(), "rip.retries");
+        EXPECT_EQ(e.message(), "must be between 0 and 100, got 101");
+    }
+}
+
+TEST(ConfigError, LeavesOutWhatIsUnknown) {
+    EXPECT_STREQ(ConfigError("f.toml", 0, "state.dir", "bad").what(), "f.toml: state.dir: bad");
+    EXPECT_STREQ(ConfigError("f.toml", 3, "", "bad").what(), "f.toml:3: bad");
+    EXPECT_STREQ(ConfigError("f.toml", 3, "k", "bad", 7).what(), "f.toml:3:7: k: bad");
+}
+
+class LoadConfig : public testing::Test {
+  protected:
+    test::TempDir dir;
+};
+
+TEST_F(LoadConfig, ReadsAFile) {
+    fs::path file = dir / "freemkvd.toml";
+    std::ofstream(file) << "[queue]\nmax_parallel = 4\n";
+    EXPECT_EQ(load_config(file).max_parallel, 4u);
+}
+
+TEST_F(LoadConfig, ErrorsNameTheFile) {
+    fs::path file = dir / "freemkvd.toml";
+    std::ofstream(file) << "[queue]\nmax_parallel = 0\n";
+    try {
+        load_config(file);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.what(),
+                  file.string() + ":2: queue.max_parallel: must be between 1 and 64, got 0");
+    }
+}
+
+TEST_F(LoadConfig, MissingFile) {
+    fs::path file = dir / "missing.toml";
+    try {
+        load_config(file);
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.what(),
+                  file.string() + ": cannot read the configuration: No such file or directory");
+        EXPECT_EQ(e.file(), file);
+    }
+}
+
+TEST_F(LoadConfig, DirectoryIsNotAConfiguration) {
+    try {
+        load_config(dir.path());
+        FAIL() << "no error";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.what(),
+                  dir.path().string() + ": cannot read the configuration: not a regular file");
+    }
+}
+
+class CheckEnvironment : public testing::Test {
+  protected:
+    Config config_in(const fs::path& library, const fs::path& state) {
+        Config c;
+        c.library = library;
+        c.state_dir = state;
+        return c;
+    }
+
+    std::string error(const Config& c) {
+        try {
+            check_environment(c, "test.toml");
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "";
+    }
+
+    test::TempDir dir;
+};
+
+TEST_F(CheckEnvironment, ExistingWritableDirectories) {
+    EXPECT_EQ(error(config_in(dir.path(), dir.path())), "");
+}
+
+TEST_F(CheckEnvironment, CreatableDirectories) {
+    EXPECT_EQ(error(config_in(dir / "a/b/library", dir / "state")), "");
+    EXPECT_FALSE(fs::exists(dir / "a")) << "checking creates nothing";
+}
+
+TEST_F(CheckEnvironment, LibraryIsAFile) {
+    std::ofstream(dir / "file") << "x";
+    EXPECT_EQ(error(config_in(dir / "file", dir.path())),
+              "test.toml: library.path: '" + (dir / "file").string() + "' is not a directory");
+}
+
+TEST_F(CheckEnvironment, LibraryUnderAFile) {
+    std::ofstream(dir / "file") << "x";
+    fs::path library = dir / "file/sub/library";
+    EXPECT_EQ(error(config_in(library, dir.path())),
+              "test.toml: library.path: cannot create '" + library.string() + "': '" +
+                  (dir / "file").string() + "' is not a directory");
+}
+
+TEST_F(CheckEnvironment, StateDirUnderAFile) {
+    std::ofstream(dir / "file") << "x";
+    EXPECT_EQ(error(config_in(dir.path(), dir / "file/state")),
+              "test.toml: state.dir: cannot create '" + (dir / "file/state").string() + "': '" +
+                  (dir / "file").string() + "' is not a directory");
+}
+
+// Root passes every W_OK check, so these run in a child that drops to nobody first.
+void check_as_nobody(const Config& config) {
+    if (::geteuid() == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) {
+            std::fprintf(stderr, "cannot drop privileges\n");
+            std::_Exit(2);
+        }
+    }
+    try {
+        check_environment(config, "test.toml");
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        std::_Exit(0);
+    }
+    std::_Exit(1);
+}
+
+TEST_F(CheckEnvironment, UnwritableParent) {
+    Config c = config_in("/freemkvd-config-test-missing/library", "/tmp");
+    EXPECT_EXIT(check_as_nobody(c), testing::ExitedWithCode(0),
+                "test.toml: library.path: cannot create "
+                "'/freemkvd-config-test-missing/library': '/' is not writable \\(");
+}
+
+TEST_F(CheckEnvironment, UnwritableDirectory) {
+    Config c = config_in("/tmp", "/");
+    EXPECT_EXIT(check_as_nobody(c), testing::ExitedWithCode(0),
+                "test.toml: state.dir: '/' is not writable \\(");
+}
+
+}  // namespace
+}  // namespace freemkv
