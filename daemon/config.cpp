@@ -32,6 +32,7 @@ constexpr std::int64_t max_ecc_sectors = 1024;  // 2 MiB per read
 constexpr std::int64_t ecc_granule = 16;        // a DVD ECC block; a BD block is two
 constexpr std::int64_t max_retries = 100;
 constexpr std::int64_t max_parallel = 64;
+constexpr std::int64_t max_history = 10000;
 constexpr seconds max_repair_budget = std::chrono::hours(168);
 constexpr seconds min_checkpoint{1};
 constexpr seconds max_checkpoint = std::chrono::hours(1);
@@ -53,7 +54,7 @@ const std::vector<TableSchema>& schema() {
         {"state", {"dir"}},
         {"rip", {"ecc_sectors", "retries", "repair_budget", "checkpoint_interval"}},
         {"writeback", {"policy", "start_chunk", "min_chunk", "max_chunk", "buffer"}},
-        {"queue", {"max_parallel"}},
+        {"queue", {"max_parallel", "history"}},
         {"drives", {"auto_rip", "eject_when_done", "watch", "ignore"}},
     };
     return tables;
@@ -270,6 +271,8 @@ class Parser {
             c.buffer.buffer_bytes = size(item, 0, max_buffer, 1);
         } else if (k == "queue.max_parallel") {
             c.max_parallel = bounded(item, 1, max_parallel);
+        } else if (k == "queue.history") {
+            c.history = bounded(item, 0, max_history);
         } else if (k == "drives.auto_rip") {
             c.auto_rip = boolean(item);
         } else if (k == "drives.eject_when_done") {

@@ -34,6 +34,7 @@ struct Config {
     BufferConfig buffer;     // buffer_bytes; the block size is not configurable
     // [queue]
     unsigned max_parallel = 2;  // drives ripping at once
+    unsigned history = 50;      // ended jobs kept as D-Bus objects
     // [drives]
     bool auto_rip = true;
     bool eject_when_done = true;

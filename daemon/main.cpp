@@ -1,10 +1,11 @@
 // freemkvd: the ripping daemon.
 //
-//   freemkvd --check-config FILE           validate a configuration file and exit
-//   freemkvd [--config FILE] rip SOURCE... rip discs or images in the foreground, with progress
+//   freemkvd [--system|--user] [--config FILE]  serve org.freemkv.Rip1 on the bus (the daemon)
+//   freemkvd --check-config FILE                validate a configuration file and exit
+//   freemkvd [--config FILE] rip SOURCE...      rip discs or images in the foreground
 //
-// Exit status: 0 all rips ok (possibly with unreadable sectors), 1 a rip failed or was
-// cancelled, 2 bad usage or configuration.
+// Exit status: 0 ok (every rip ok, possibly with unreadable sectors), 1 a rip failed or was
+// cancelled, or the service failed, 2 bad usage or configuration.
 
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <thread>
 
+#include "bus/service.hpp"
 #include "config.hpp"
 #include "job_queue.hpp"
 #include "logging.hpp"
@@ -59,7 +61,7 @@ class ConsoleProgress : public JobListener {
         if (!r.reason.empty()) {
             std::fprintf(stderr, ": %s", r.reason.c_str());
         }
-        std::fprintf(stderr, "\n");
+        std::fprintf(stderr, " (read %llu bytes)\n", static_cast<unsigned long long>(r.bytes_read));
     }
 
   private:
@@ -91,6 +93,11 @@ int main(int argc, char** argv) {
     app.add_option("--config", config_file, "configuration file (default: built-in defaults)")
         ->check(CLI::ExistingFile);
     app.add_option("--check-config", check_file, "validate FILE and exit");
+    bool user_bus = false;
+    bool system_bus = false;
+    app.add_flag("--user", user_bus, "serve on the session bus (a desktop user, tests)");
+    app.add_flag("--system", system_bus, "serve on the system bus (the default)")
+        ->excludes("--user");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     CLI::App* rip_cmd = app.add_subcommand("rip", "rip discs or images in the foreground");
@@ -120,19 +127,29 @@ int main(int argc, char** argv) {
         std::cout << check_file << ": ok\n";
         return 0;
     }
-    if (!*rip_cmd) {
-        std::cerr << "freemkvd: nothing to do (the D-Bus service comes with the next release; "
-                     "use 'freemkvd rip SOURCE')\n";
+    try {
+        std::filesystem::create_directories(config.state_dir);
+        std::filesystem::create_directories(config.library);
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::cerr << "freemkvd: " << e.what() << "\n";
         return exit_usage;
     }
-
-    std::filesystem::create_directories(config.state_dir);
-    std::filesystem::create_directories(config.library);
+    // Taken by the loop (daemon) or a waiting thread (rip), never by a worker.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    if (!*rip_cmd) {
+        try {
+            bus::Service service(config, user_bus ? bus::BusKind::session : bus::BusKind::system);
+            return service.run();
+        } catch (const std::exception& e) {
+            spdlog::error("{}", e.what());
+            return exit_failed;
+        }
+    }
 
     ConsoleProgress progress;
     // A job interrupted earlier is not restarted on its own here: ripping the same disc again

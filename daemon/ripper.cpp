@@ -60,6 +60,8 @@ class Rip final : public WritebackObserver {
           observer_(observer),
           stop_(std::move(stop)),
           block_(std::uint64_t{options.block_sectors} * options.sector_size),
+          read_size_(std::max(
+              block_, std::uint64_t{options.read_sectors} * options.sector_size / block_ * block_)),
           map_(0) {}
 
     RipResult run();
@@ -97,7 +99,8 @@ class Rip final : public WritebackObserver {
     RipOptions o_;
     RipObserver* observer_;
     std::stop_token stop_;
-    std::uint64_t block_;
+    std::uint64_t block_;      // ECC block: alignment, repair unit
+    std::uint64_t read_size_;  // sweep read size, a multiple of block_
 
     std::unique_ptr<DiscReader> reader_;
     Mapfile map_;
@@ -120,7 +123,7 @@ class Rip final : public WritebackObserver {
 
 void Rip::open() {
     try {
-        reader_ = std::make_unique<DiscReader>(source_, block_);
+        reader_ = std::make_unique<DiscReader>(source_, read_size_);
     } catch (const IoError& e) {
         throw CannotStart(std::string("cannot read the disc: ") + e.what() + ": " +
                           e.code().message());
@@ -183,7 +186,7 @@ void Rip::sweep() {
         std::uint64_t skip = block_;
         for (std::uint64_t pos = r.pos; pos < end;) {
             tick();
-            std::uint64_t n = std::min(block_ - pos % block_, end - pos);
+            std::uint64_t n = std::min(read_size_ - pos % read_size_, end - pos);
             if (read_range(pos, n) == ReadStatus::ok) {
                 skip = block_;
                 pos += n;

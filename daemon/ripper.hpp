@@ -4,9 +4,10 @@
 // disc a failing read can take seconds and per-sector retries across a damaged zone can stall a
 // rip for hours:
 //
-//  1. Sweep: read the disc front to back in blocks aligned to its ECC block. A block that fails
-//     is marked non-trimmed and the sweep jumps ahead (a jump that doubles while reads keep
-//     failing and resets after a good one), so one damaged zone costs a few failed reads.
+//  1. Sweep: read the disc front to back in large reads (1 MiB by default: a drive streams best
+//     with few, large requests) aligned to its ECC block. A read that fails is marked
+//     non-trimmed and the sweep jumps ahead (a jump that doubles while reads keep failing and
+//     resets after a good one), so one damaged zone costs a few failed reads.
 //  2. Repair: everything still pending (skipped zones, failed blocks) is read again, largest
 //     range first, halving failed ranges down to single sectors, each retried up to `retries`
 //     times, all within `repair_budget`. What stays unreadable stays zero in the output and is
@@ -36,6 +37,7 @@ namespace freemkv {
 struct RipOptions {
     std::uint32_t sector_size = 2048;
     std::uint32_t block_sectors = 32;  // the ECC block: 16 sectors on DVD, 32 on BD
+    std::uint32_t read_sectors = 512;  // sweep read size, a multiple of block_sectors
     unsigned retries = 3;              // extra attempts per single sector
     Nanos repair_budget = std::chrono::minutes(10);
     Nanos checkpoint_interval = std::chrono::seconds(5);

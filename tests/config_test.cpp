@@ -40,6 +40,7 @@ void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.buffer.buffer_bytes, b.buffer.buffer_bytes);
     EXPECT_EQ(a.buffer.block_bytes, b.buffer.block_bytes);
     EXPECT_EQ(a.max_parallel, b.max_parallel);
+    EXPECT_EQ(a.history, b.history);
     EXPECT_EQ(a.auto_rip, b.auto_rip);
     EXPECT_EQ(a.eject_when_done, b.eject_when_done);
     EXPECT_EQ(a.watch, b.watch);
@@ -68,7 +69,7 @@ TEST(DefaultFile, SetsEveryKey) {
         "rip.repair_budget",   "rip.checkpoint_interval",
         "writeback.policy",    "writeback.start_chunk",
         "writeback.min_chunk", "writeback.max_chunk",
-        "writeback.buffer",    "queue.max_parallel",
+        "writeback.buffer",    "queue.max_parallel", "queue.history",
         "drives.auto_rip",     "drives.eject_when_done",
         "drives.watch",        "drives.ignore",
     };
@@ -338,6 +339,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2: queue.max_parallel: must be between 1 and 64, got 0"},
         BadCase{"ParallelTooMany", "[queue]\nmax_parallel = 65\n",
                 "test.toml:2: queue.max_parallel: must be between 1 and 64, got 65"},
+        BadCase{"HistoryTooLong", "[queue]\nhistory = 10001\n",
+                "test.toml:2: queue.history: must be between 0 and 10000, got 10001"},
         BadCase{"BoolAsString", "[drives]\nauto_rip = \"yes\"\n",
                 "test.toml:2: drives.auto_rip: expected a boolean, got string"},
         BadCase{"BoolAsInteger", "[drives]\neject_when_done = 1\n",

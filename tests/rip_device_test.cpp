@@ -22,6 +22,7 @@ using test::write_file;
 RipOptions options() {
     RipOptions o;
     o.block_sectors = 32;
+    o.read_sectors = 32;  // one ECC block per read, so failed reads count blocks
     o.retries = 1;
     o.writeback.min_bytes = 1 * MiB;
     o.writeback.start_bytes = 4 * MiB;
@@ -47,7 +48,12 @@ struct Bad {
     std::uint64_t pos, size;
 };
 
-TEST(RipDevice, UnreadableSectorsAreZeroedAndListedInTheMapfile) {
+class UnreadableSectors : public testing::TestWithParam<std::uint32_t> {};
+
+// With reads of one ECC block and with the default large reads (split in the repair pass).
+INSTANTIATE_TEST_SUITE_P(RipDevice, UnreadableSectors, testing::Values(32u, 512u));
+
+TEST_P(UnreadableSectors, AreZeroedAndListedInTheMapfile) {
     FREEMKV_REQUIRE_ROOT();
     TempDir dir;
     auto source = random_bytes(96 * MiB, 42);
@@ -60,7 +66,9 @@ TEST(RipDevice, UnreadableSectorsAreZeroedAndListedInTheMapfile) {
     }
     FaultFs fs(dir / "disc.img", args + " --read-only");
     LoopDevice loop(fs.disk());
-    RipResult r = rip(loop.device(), dir / "Disc.iso", options());
+    RipOptions o = options();
+    o.read_sectors = GetParam();
+    RipResult r = rip(loop.device(), dir / "Disc.iso", o);
 
     ASSERT_EQ(r.outcome, RipOutcome::ok_with_errors) << r.reason;
     std::uint64_t bad_bytes = 0;

@@ -1,0 +1,37 @@
+#pragma once
+
+// /org/freemkv/Rip1/drive/NAME: a drive the daemon manages.
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "drive_adaptor.h"
+#include "drives.hpp"
+
+namespace freemkv::bus {
+
+class DriveObject final
+    : public sdbus::AdaptorInterfaces<org::freemkv::Rip1::Drive_adaptor,
+                                      sdbus::ManagedObject_adaptor, sdbus::Properties_adaptor> {
+  public:
+    DriveObject(sdbus::IConnection& connection, const freemkv::Drive& drive);
+    ~DriveObject();
+
+    static std::string path_for(const std::string& name);
+
+    void update(const freemkv::Drive& drive);
+    void set_busy(bool busy);
+    const freemkv::Drive& drive() const { return drive_; }
+
+  private:
+    void Eject() override;
+    std::string Name() override { return drive_.name; }
+    std::string Device() override { return drive_.device.string(); }
+    bool MediaPresent() override { return drive_.media_present; }
+    std::string MediaLabel() override { return drive_.media_label; }
+    std::string State() override { return busy_ ? "ripping" : "idle"; }
+
+    freemkv::Drive drive_;
+    bool busy_ = false;
+};
+
+}  // namespace freemkv::bus

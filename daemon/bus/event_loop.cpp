@@ -1,0 +1,162 @@
+#include "event_loop.hpp"
+
+#include <sys/eventfd.h>
+#include <time.h>
+
+#include <sdbus-c++/IConnection.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <system_error>
+
+namespace freemkv {
+
+namespace {
+
+void check(int r, const char* what) {
+    if (r < 0) {
+        throw std::system_error(-r, std::generic_category(), what);
+    }
+}
+
+std::uint64_t now_usec() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 +
+           static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
+}
+
+}  // namespace
+
+EventLoop::EventLoop() {
+    check(sd_event_new(&event_), "sd_event_new");
+    wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake_fd_) {
+        throw std::system_error(errno, std::generic_category(), "eventfd");
+    }
+    check(sd_event_add_io(event_, nullptr, wake_fd_.get(), EPOLLIN, &EventLoop::on_wake, this),
+          "sd_event_add_io(eventfd)");
+}
+
+EventLoop::~EventLoop() {
+    for (Timer& t : timers_) {
+        sd_event_source_unref(t.source);
+    }
+    sd_event_source_unref(bus_io_);
+    sd_event_source_unref(bus_timer_);
+    sd_event_unref(event_);
+}
+
+void EventLoop::attach(sdbus::IConnection& connection) {
+    connection_ = &connection;
+    auto poll = connection.getEventLoopPollData();
+    check(sd_event_add_io(event_, &bus_io_, poll.fd, static_cast<uint32_t>(poll.events),
+                          &EventLoop::on_bus, this),
+          "sd_event_add_io(bus)");
+    check(sd_event_source_set_prepare(bus_io_, &EventLoop::on_prepare), "set_prepare");
+    check(sd_event_add_time(event_, &bus_timer_, CLOCK_MONOTONIC, UINT64_MAX, 0,
+                            &EventLoop::on_bus_timeout, this),
+          "sd_event_add_time(bus)");
+    check(sd_event_source_set_enabled(bus_timer_, SD_EVENT_OFF), "disable bus timer");
+}
+
+void EventLoop::post(std::function<void()> task) {
+    {
+        std::lock_guard lock(mutex_);
+        tasks_.push_back(std::move(task));
+    }
+    std::uint64_t one = 1;
+    // A full eventfd counter still wakes the loop; nothing else can go wrong here.
+    if (::write(wake_fd_.get(), &one, sizeof one) < 0 && errno != EAGAIN) {
+        spdlog::error("cannot wake the event loop: {}", std::strerror(errno));
+    }
+}
+
+void EventLoop::every(std::chrono::microseconds period, std::function<void()> tick) {
+    Timer& t = timers_.emplace_back(Timer{this, period, std::move(tick)});
+    check(sd_event_add_time_relative(event_, &t.source, CLOCK_MONOTONIC,
+                                     static_cast<uint64_t>(period.count()), 0, &EventLoop::on_timer,
+                                     &t),
+          "sd_event_add_time_relative");
+    check(sd_event_source_set_enabled(t.source, SD_EVENT_ON), "enable timer");
+}
+
+int EventLoop::run() {
+    int r = sd_event_loop(event_);
+    check(r, "sd_event_loop");
+    return r;
+}
+
+void EventLoop::exit(int code) {
+    check(sd_event_exit(event_, code), "sd_event_exit");
+}
+
+int EventLoop::on_wake(sd_event_source*, int fd, uint32_t, void* self) {
+    auto* loop = static_cast<EventLoop*>(self);
+    std::uint64_t count;
+    if (::read(fd, &count, sizeof count) < 0 && errno != EAGAIN) {
+        spdlog::error("event loop wake-up read failed: {}", std::strerror(errno));
+    }
+    std::deque<std::function<void()>> tasks;
+    {
+        std::lock_guard lock(loop->mutex_);
+        tasks.swap(loop->tasks_);
+    }
+    for (auto& task : tasks) {
+        try {
+            task();
+        } catch (const std::exception& e) {
+            spdlog::error("event loop task failed: {}", e.what());
+        }
+    }
+    return 0;
+}
+
+void EventLoop::process_bus() {
+    try {
+        while (connection_->processPendingRequest()) {
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("D-Bus processing failed: {}", e.what());
+    }
+}
+
+int EventLoop::on_bus(sd_event_source*, int, uint32_t, void* self) {
+    static_cast<EventLoop*>(self)->process_bus();
+    return 0;
+}
+
+int EventLoop::on_bus_timeout(sd_event_source*, uint64_t, void* self) {
+    static_cast<EventLoop*>(self)->process_bus();
+    return 0;
+}
+
+// Before each poll: what the connection wants now (POLLOUT while messages wait to be sent) and
+// when its next timeout is. This is what keeps emitted signals from sitting in the queue.
+int EventLoop::on_prepare(sd_event_source*, void* self) {
+    auto* loop = static_cast<EventLoop*>(self);
+    loop->process_bus();
+    auto poll = loop->connection_->getEventLoopPollData();
+    sd_event_source_set_io_events(loop->bus_io_, static_cast<uint32_t>(poll.events));
+    if (poll.timeout_usec == UINT64_MAX) {
+        sd_event_source_set_enabled(loop->bus_timer_, SD_EVENT_OFF);
+    } else {
+        sd_event_source_set_time(loop->bus_timer_, std::max(poll.timeout_usec, now_usec()));
+        sd_event_source_set_enabled(loop->bus_timer_, SD_EVENT_ONESHOT);
+    }
+    return 0;
+}
+
+int EventLoop::on_timer(sd_event_source* source, uint64_t usec, void* timer) {
+    auto* t = static_cast<Timer*>(timer);
+    try {
+        t->tick();
+    } catch (const std::exception& e) {
+        spdlog::error("timer failed: {}", e.what());
+    }
+    sd_event_source_set_time(source, usec + static_cast<uint64_t>(t->period.count()));
+    sd_event_source_set_enabled(source, SD_EVENT_ON);
+    return 0;
+}
+
+}  // namespace freemkv

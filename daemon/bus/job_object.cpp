@@ -1,0 +1,157 @@
+#include "job_object.hpp"
+
+#include <chrono>
+
+#include "errors.hpp"
+
+namespace freemkv::bus {
+
+namespace {
+
+constexpr const char* job_iface = org::freemkv::Rip1::Job_adaptor::INTERFACE_NAME;
+constexpr const char* telemetry_iface = org::freemkv::Rip1::Telemetry_adaptor::INTERFACE_NAME;
+
+std::uint64_t usec(Nanos d) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
+}  // namespace
+
+std::string JobObject::path_for(std::uint64_t id) {
+    return "/org/freemkv/Rip1/job/" + std::to_string(id);
+}
+
+JobObject::JobObject(sdbus::IConnection& connection, const JobInfo& info,
+                     std::function<bool(std::uint64_t)> cancel)
+    : AdaptorInterfaces(connection, path_for(info.id)), info_(info), cancel_(std::move(cancel)) {
+    registerAdaptor();
+    emitInterfacesAddedSignal({job_iface, telemetry_iface});
+}
+
+JobObject::~JobObject() {
+    emitInterfacesRemovedSignal({job_iface, telemetry_iface});
+    unregisterAdaptor();
+}
+
+void JobObject::update(const JobInfo& next) {
+    const JobInfo& prev = info_;
+    const RipProgress& a = prev.progress;
+    const RipProgress& b = next.progress;
+    auto job = [&](bool changed, const char* name) {
+        if (changed) {
+            changed_job_.insert(name);
+        }
+    };
+    auto telemetry = [&](bool changed, const char* name) {
+        if (changed) {
+            changed_telemetry_.insert(name);
+        }
+    };
+    bool result_changed = prev.result.has_value() != next.result.has_value();
+    job(prev.state != next.state, "State");
+    job(prev.state != next.state, "Cancelable");
+    job(a.phase != b.phase, "Phase");
+    job(prev.label != next.label, "DiscLabel");
+    job(prev.output != next.output || result_changed, "OutputPath");
+    job(result_changed, "MapfilePath");
+    job(a.bytes_total != b.bytes_total, "BytesTotal");
+    job(a.bytes_done != b.bytes_done, "BytesDone");
+    job(a.bytes_done != b.bytes_done || a.bytes_total != b.bytes_total, "Progress");
+    job(a.rate != b.rate, "Rate");
+    job(a.eta != b.eta || a.rate != b.rate, "ExpectedEndTime");
+    job(a.unreadable_sectors != b.unreadable_sectors || result_changed, "UnreadableSectors");
+    job(result_changed, "Result");
+    job(result_changed, "ResultReason");
+    job(result_changed, "Resumable");
+    telemetry(a.chunk_bytes != b.chunk_bytes, "ChunkBytes");
+    telemetry(a.last_wait != b.last_wait, "LastWaitUsec");
+    telemetry(a.p95_wait != b.p95_wait, "P95WaitUsec");
+    telemetry(a.dirty_bound != b.dirty_bound, "DirtyBoundBytes");
+    info_ = next;
+}
+
+void JobObject::add_resize(const Resize& r) {
+    resizes_.emplace_back(r.old_bytes, r.new_bytes, usec(r.p95));
+}
+
+void JobObject::flush() {
+    if (!changed_job_.empty()) {
+        emitPropertiesChangedSignal(job_iface, {changed_job_.begin(), changed_job_.end()});
+        changed_job_.clear();
+    }
+    if (!changed_telemetry_.empty()) {
+        emitPropertiesChangedSignal(telemetry_iface,
+                                    {changed_telemetry_.begin(), changed_telemetry_.end()});
+        changed_telemetry_.clear();
+    }
+    if (!resizes_.empty()) {
+        emitResized(resizes_);
+        resizes_.clear();
+    }
+}
+
+void JobObject::complete() {
+    flush();
+    bool ok = info_.state == JobState::done;
+    emitCompleted(ok, Result() + (ResultReason().empty() ? "" : ": " + ResultReason()));
+}
+
+void JobObject::Cancel(const std::map<std::string, sdbus::Variant>& options) {
+    if (!options.empty()) {
+        fail(error_invalid_args, "Cancel takes no options, got '" + options.begin()->first + "'");
+    }
+    if (!cancel_(info_.id)) {
+        fail(error_failed, "job " + std::to_string(info_.id) + " has already ended (" +
+                               std::string(to_string(info_.state)) + ")");
+    }
+}
+
+std::string JobObject::State() {
+    return std::string(to_string(info_.state));
+}
+
+std::string JobObject::OutputPath() {
+    return (info_.result && !info_.result->output.empty() ? info_.result->output : info_.output)
+        .string();
+}
+
+std::string JobObject::MapfilePath() {
+    return info_.result ? info_.result->mapfile.string() : std::string();
+}
+
+double JobObject::Progress() {
+    const RipProgress& p = info_.progress;
+    return p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total)
+                         : 0.0;
+}
+
+uint64_t JobObject::ExpectedEndTime() {
+    if (!info_.progress.eta || info_.ended()) {
+        return 0;
+    }
+    auto end = std::chrono::system_clock::now() + *info_.progress.eta;
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(end.time_since_epoch()).count());
+}
+
+uint64_t JobObject::UnreadableSectors() {
+    return info_.result ? info_.result->unreadable_sectors : info_.progress.unreadable_sectors;
+}
+
+std::string JobObject::Result() {
+    return info_.result ? std::string(to_string(info_.result->outcome)) : std::string();
+}
+
+std::string JobObject::ResultReason() {
+    return info_.result ? info_.result->reason : std::string();
+}
+
+uint64_t JobObject::LastWaitUsec() {
+    return usec(info_.progress.last_wait);
+}
+uint64_t JobObject::P95WaitUsec() {
+    return usec(info_.progress.p95_wait);
+}
+
+}  // namespace freemkv::bus

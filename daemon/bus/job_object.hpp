@@ -1,0 +1,76 @@
+#pragma once
+
+// /org/freemkv/Rip1/job/N: a job's properties (Job, Telemetry) from the queue's JobInfo. Changes
+// are collected and sent by flush(), which the service calls a few times per second, so a fast
+// rip does not flood the bus.
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "job.hpp"
+#include "job_adaptor.h"
+#include "telemetry_adaptor.h"
+
+namespace freemkv::bus {
+
+class JobObject final
+    : public sdbus::AdaptorInterfaces<org::freemkv::Rip1::Job_adaptor,
+                                      org::freemkv::Rip1::Telemetry_adaptor,
+                                      sdbus::ManagedObject_adaptor, sdbus::Properties_adaptor> {
+  public:
+    // `cancel` is the queue's cancel (false: already ended).
+    JobObject(sdbus::IConnection& connection, const JobInfo& info,
+              std::function<bool(std::uint64_t)> cancel);
+    ~JobObject();
+
+    static std::string path_for(std::uint64_t id);
+
+    void update(const JobInfo& info);
+    void add_resize(const Resize& resize);
+    // Emits PropertiesChanged for what changed since the last flush, and batched Resized.
+    void flush();
+    // After the final update: flush, then Completed.
+    void complete();
+
+    const JobInfo& info() const { return info_; }
+
+  private:
+    void Cancel(const std::map<std::string, sdbus::Variant>& options) override;
+
+    uint64_t Id() override { return info_.id; }
+    std::string State() override;
+    std::string Phase() override { return info_.progress.phase; }
+    std::string Source() override { return info_.request.source.string(); }
+    std::string Drive() override { return info_.request.drive; }
+    std::string DiscLabel() override { return info_.label; }
+    std::string OutputPath() override;
+    std::string MapfilePath() override;
+    uint64_t BytesTotal() override { return info_.progress.bytes_total; }
+    uint64_t BytesDone() override { return info_.progress.bytes_done; }
+    double Progress() override;
+    double Rate() override { return info_.progress.rate; }
+    uint64_t ExpectedEndTime() override;
+    uint64_t UnreadableSectors() override;
+    uint32_t StartedByUid() override { return info_.request.uid; }
+    bool Cancelable() override { return !info_.ended(); }
+    std::string Result() override;
+    std::string ResultReason() override;
+    bool Resumable() override { return info_.result && info_.result->resumable; }
+
+    uint64_t ChunkBytes() override { return info_.progress.chunk_bytes; }
+    uint64_t LastWaitUsec() override;
+    uint64_t P95WaitUsec() override;
+    uint64_t DirtyBoundBytes() override { return info_.progress.dirty_bound; }
+
+    JobInfo info_;
+    std::function<bool(std::uint64_t)> cancel_;
+    std::set<std::string> changed_job_;
+    std::set<std::string> changed_telemetry_;
+    std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t>> resizes_;
+};
+
+}  // namespace freemkv::bus

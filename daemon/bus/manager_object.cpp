@@ -1,0 +1,49 @@
+#include "manager_object.hpp"
+
+#include "service.hpp"
+
+namespace freemkv::bus {
+
+ManagerObject::ManagerObject(sdbus::IConnection& connection, Service& service)
+    : AdaptorInterfaces(connection, path), service_(service) {
+    registerAdaptor();
+}
+
+ManagerObject::~ManagerObject() {
+    unregisterAdaptor();
+}
+
+sdbus::ObjectPath ManagerObject::StartRip(const std::string& source,
+                                          const std::map<std::string, sdbus::Variant>& options) {
+    if (!options.empty()) {
+        throw sdbus::Error("org.freemkv.Rip1.Error.InvalidArgs",
+                           "StartRip takes no options yet, got '" + options.begin()->first + "'");
+    }
+    uid_t caller = getObject().getCurrentlyProcessedMessage()->getCredsUid();
+    return sdbus::ObjectPath(service_.start_rip(source, caller));
+}
+
+std::vector<sdbus::ObjectPath> ManagerObject::ListJobs() {
+    auto paths = service_.job_paths();
+    return {paths.begin(), paths.end()};
+}
+
+std::vector<sdbus::ObjectPath> ManagerObject::ListDrives() {
+    auto paths = service_.drive_paths();
+    return {paths.begin(), paths.end()};
+}
+
+std::string ManagerObject::Version() {
+    return FREEMKV_VERSION;
+}
+std::string ManagerObject::LibraryPath() {
+    return service_.config().library.string();
+}
+uint32_t ManagerObject::QueueLength() {
+    return static_cast<uint32_t>(service_.queue().queued());
+}
+uint32_t ManagerObject::RunningJobs() {
+    return static_cast<uint32_t>(service_.queue().running());
+}
+
+}  // namespace freemkv::bus

@@ -1,0 +1,36 @@
+#pragma once
+
+// /org/freemkv/Rip1: the Manager interface and the ObjectManager for jobs and drives. Method
+// handlers translate arguments and errors; the decisions are the Service's.
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "manager_adaptor.h"
+
+namespace freemkv::bus {
+
+class Service;
+
+class ManagerObject final
+    : public sdbus::AdaptorInterfaces<org::freemkv::Rip1::Manager_adaptor,
+                                      sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor> {
+  public:
+    static constexpr const char* path = "/org/freemkv/Rip1";
+
+    ManagerObject(sdbus::IConnection& connection, Service& service);
+    ~ManagerObject();
+
+  private:
+    sdbus::ObjectPath StartRip(const std::string& source,
+                               const std::map<std::string, sdbus::Variant>& options) override;
+    std::vector<sdbus::ObjectPath> ListJobs() override;
+    std::vector<sdbus::ObjectPath> ListDrives() override;
+    std::string Version() override;
+    std::string LibraryPath() override;
+    uint32_t QueueLength() override;
+    uint32_t RunningJobs() override;
+
+    Service& service_;
+};
+
+}  // namespace freemkv::bus

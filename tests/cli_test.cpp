@@ -1,0 +1,441 @@
+// The freemkvd binary as a person or a script runs it: exit statuses, messages on stdout and
+// stderr, and rips that are killed or stopped and then resumed by the next run. Every case runs
+// the real executable; the ones with a throttled disc need root (loop devices, FUSE).
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "chunk_policy.hpp"
+#include "mapfile.hpp"
+#include "support/test_support.hpp"
+
+extern char** environ;
+
+namespace freemkv {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using test::FaultFs;
+using test::LoopDevice;
+using test::random_bytes;
+using test::read_file;
+using test::TempDir;
+using test::write_file;
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// One freemkvd process, its stdout and stderr going to files beside each other. Killed and reaped
+// at destruction if still running.
+class Freemkvd {
+  public:
+    Freemkvd(const fs::path& dir, const std::string& name, const std::vector<std::string>& args)
+        : out_(dir / (name + ".stdout")), err_(dir / (name + ".stderr")) {
+        std::vector<std::string> argv_strings{FREEMKV_BINARY};
+        argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+        std::vector<char*> argv;
+        for (std::string& s : argv_strings) {
+            argv.push_back(s.data());
+        }
+        argv.push_back(nullptr);
+        // Under systemd (JOURNAL_STREAM set) the daemon logs to the journal instead of stderr.
+        std::vector<char*> envp;
+        for (char** e = environ; *e != nullptr; ++e) {
+            if (std::strncmp(*e, "JOURNAL_STREAM=", 15) != 0) {
+                envp.push_back(*e);
+            }
+        }
+        envp.push_back(nullptr);
+
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        // Whatever the test runner blocks or ignores, the daemon starts with the defaults.
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        sigset_t none, defaults;
+        sigemptyset(&none);
+        sigemptyset(&defaults);
+        sigaddset(&defaults, SIGTERM);
+        sigaddset(&defaults, SIGINT);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &defaults);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        int err = ::posix_spawn(&pid_, FREEMKV_BINARY, &actions, &attr, argv.data(), envp.data());
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&actions);
+        if (err != 0) {
+            throw std::system_error(err, std::generic_category(), "posix_spawn " FREEMKV_BINARY);
+        }
+    }
+    ~Freemkvd() {
+        if (running()) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    Freemkvd(const Freemkvd&) = delete;
+    Freemkvd& operator=(const Freemkvd&) = delete;
+
+    void signal(int sig) const { ::kill(pid_, sig); }
+
+    bool running() {
+        if (!status_) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                status_ = status;
+            }
+        }
+        return !status_;
+    }
+
+    // The wait status, or nothing if it is still running after `timeout`.
+    std::optional<int> wait(Clock::duration timeout) {
+        auto deadline = Clock::now() + timeout;
+        while (running() && Clock::now() < deadline) {
+            std::this_thread::sleep_for(10ms);
+        }
+        return status_;
+    }
+
+    // The exit status; -1 after a timeout (the process is killed), -N after signal N.
+    int exit_code(Clock::duration timeout = 60s) {
+        std::optional<int> status = wait(timeout);
+        if (!status) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+            status_ = 0;
+            return -1;
+        }
+        return WIFEXITED(*status) ? WEXITSTATUS(*status) : -WTERMSIG(*status);
+    }
+
+    std::string out() const { return slurp(out_); }
+    std::string err() const { return slurp(err_); }
+    // For failure messages.
+    std::string output() const { return "stdout:\n" + out() + "stderr:\n" + err(); }
+
+  private:
+    fs::path out_;
+    fs::path err_;
+    pid_t pid_ = -1;
+    std::optional<int> status_;
+};
+
+// A configuration with the library and the state directory inside `dir`.
+fs::path write_config(const TempDir& dir, const std::string& extra = "") {
+    fs::path config = dir / "freemkvd.toml";
+    std::ofstream(config) << "[library]\npath = \"" << (dir / "library").string()
+                          << "\"\n\n[state]\ndir = \"" << (dir / "state").string()
+                          << "\"\n\n[rip]\ncheckpoint_interval = \"1s\"\n"
+                          << extra;
+    return config;
+}
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+    std::vector<fs::path> files;
+    if (fs::is_directory(dir)) {
+        for (const auto& entry : fs::directory_iterator(dir)) {
+            files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::optional<fs::path> find_mapfile(const fs::path& library) {
+    for (const fs::path& f : files_in(library)) {
+        if (f.extension() == ".map") {
+            return f;
+        }
+    }
+    return std::nullopt;
+}
+
+std::uint64_t finished_bytes(const fs::path& mapfile) {
+    return Mapfile::load(mapfile).bytes_with(BlockStatus::finished);
+}
+
+// Waits until the running rip has checkpointed some finished bytes and at least `min_time` has
+// passed since `started`; returns its mapfile. Fails if the process ends first.
+fs::path wait_for_checkpoint(Freemkvd& daemon, const fs::path& library, Clock::time_point started,
+                             Clock::duration min_time) {
+    auto deadline = started + 30s;
+    while (Clock::now() < deadline) {
+        if (!daemon.running()) {
+            throw std::runtime_error("freemkvd ended before the test could interrupt it\n" +
+                                     daemon.output());
+        }
+        if (auto map = find_mapfile(library); map && Clock::now() >= started + min_time) {
+            try {
+                if (finished_bytes(*map) > 0) {
+                    return *map;
+                }
+            } catch (const MapfileError&) {
+            }
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    throw std::runtime_error("no checkpoint with finished bytes within 30 s\n" + daemon.output());
+}
+
+fs::path iso_for(const fs::path& mapfile) {
+    return fs::path(mapfile).replace_extension(".iso");
+}
+
+fs::path part_for(const fs::path& mapfile) {
+    return iso_for(mapfile).string() + ".part";
+}
+
+// What the mapfile calls finished really is in the .part.
+void expect_finished_ranges_match(const fs::path& mapfile, const std::vector<std::byte>& source) {
+    Mapfile map = Mapfile::load(mapfile);
+    auto part = read_file(part_for(mapfile));
+    ASSERT_EQ(part.size(), source.size());
+    for (const MapRange& r : map.ranges_with(BlockStatus::finished)) {
+        ASSERT_TRUE(std::equal(part.begin() + static_cast<std::ptrdiff_t>(r.pos),
+                               part.begin() + static_cast<std::ptrdiff_t>(r.end()),
+                               source.begin() + static_cast<std::ptrdiff_t>(r.pos)))
+            << "finished range at " << r.pos << " differs from the disc";
+    }
+}
+
+struct Resumed {
+    std::uint64_t rescued = 0;  // "N of M bytes already rescued"
+    std::uint64_t total = 0;
+    std::uint64_t read = 0;  // "(read N bytes)" at the end of the job
+};
+
+// Parses the resume and end-of-job lines of a run that resumed `source` from `part`.
+std::optional<Resumed> parse_resume(const std::string& err, const fs::path& source,
+                                    const fs::path& part) {
+    // Paths in these tests have no regex metacharacters but '.', which matches itself too.
+    std::smatch m;
+    std::regex resuming("resuming " + source.string() + " from " + part.string() +
+                        ": ([0-9]+) of ([0-9]+) bytes already rescued");
+    if (!std::regex_search(err, m, resuming)) {
+        return std::nullopt;
+    }
+    Resumed r;
+    r.rescued = std::stoull(m[1]);
+    r.total = std::stoull(m[2]);
+    if (!std::regex_search(err, m, std::regex("job [0-9]+ ok \\(read ([0-9]+) bytes\\)"))) {
+        return std::nullopt;
+    }
+    r.read = std::stoull(m[1]);
+    return r;
+}
+
+// --- --check-config ---
+
+TEST(CheckConfig, ShippedConfigPasses) {
+    FREEMKV_REQUIRE_ROOT();  // its library and state directory are under /var/lib
+    TempDir dir;
+    Freemkvd check(dir.path(), "check", {"--check-config", FREEMKV_DEFAULT_CONFIG});
+    ASSERT_EQ(check.exit_code(), 0) << check.output();
+    EXPECT_EQ(check.out(), std::string(FREEMKV_DEFAULT_CONFIG) + ": ok\n");
+    EXPECT_EQ(check.err(), "");
+}
+
+TEST(CheckConfig, UnknownKeyNamesFileLineAndKeyWithAGuess) {
+    TempDir dir;
+    fs::path config = write_config(dir, "retrys = 5\n");  // line 9
+    Freemkvd check(dir.path(), "check", {"--check-config", config.string()});
+    ASSERT_EQ(check.exit_code(), 2) << check.output();
+    EXPECT_NE(
+        check.err().find(config.string() + ":9: rip.retrys: unknown key (did you mean 'retries'?)"),
+        std::string::npos)
+        << check.err();
+    EXPECT_EQ(check.out(), "");
+}
+
+TEST(CheckConfig, MissingFileIsNamed) {
+    TempDir dir;
+    fs::path missing = dir / "nowhere.toml";
+    Freemkvd check(dir.path(), "check", {"--check-config", missing.string()});
+    ASSERT_EQ(check.exit_code(), 2) << check.output();
+    EXPECT_NE(check.err().find(missing.string()), std::string::npos) << check.err();
+
+    // The same file given to --config for a rip is bad usage too, and nothing is ripped.
+    write_file(dir / "disc.img", random_bytes(64 * 2048, 60));
+    Freemkvd rip(dir.path(), "rip",
+                 {"--config", missing.string(), "rip", (dir / "disc.img").string()});
+    ASSERT_EQ(rip.exit_code(), 2) << rip.output();
+    EXPECT_NE(rip.err().find(missing.string()), std::string::npos) << rip.err();
+}
+
+TEST(CheckConfig, LibraryUnderARegularFileIsReported) {
+    TempDir dir;
+    write_file(dir / "file", random_bytes(16, 61));
+    fs::path config = dir / "bad.toml";
+    std::ofstream(config) << "[library]\npath = \"" << (dir / "file" / "library").string()
+                          << "\"\n\n[state]\ndir = \"" << (dir / "state").string() << "\"\n";
+    Freemkvd check(dir.path(), "check", {"--check-config", config.string()});
+    ASSERT_EQ(check.exit_code(), 2) << check.output();
+    EXPECT_NE(check.err().find(config.string() + ": library.path: "), std::string::npos)
+        << check.err();
+    EXPECT_NE(check.err().find("not a directory"), std::string::npos) << check.err();
+}
+
+// --- rip: bad and good input ---
+
+TEST(RipCommand, MissingSourceFailsNamingIt) {
+    TempDir dir;
+    fs::path config = write_config(dir);
+    fs::path missing = dir / "no-such-disc.img";
+    Freemkvd rip(dir.path(), "rip", {"--config", config.string(), "rip", missing.string()});
+    ASSERT_EQ(rip.exit_code(), 1) << rip.output();
+    EXPECT_NE(rip.err().find(missing.string()), std::string::npos) << rip.err();
+    EXPECT_NE(rip.err().find("No such file or directory"), std::string::npos) << rip.err();
+    EXPECT_EQ(rip.out(), "");
+    EXPECT_EQ(files_in(dir / "library"), std::vector<fs::path>{});
+}
+
+TEST(RipCommand, TruncatedImageFails) {
+    TempDir dir;
+    fs::path config = write_config(dir);
+    write_file(dir / "short.img", random_bytes(100 * 2048 + 1000, 62));
+    Freemkvd rip(dir.path(), "rip",
+                 {"--config", config.string(), "rip", (dir / "short.img").string()});
+    ASSERT_EQ(rip.exit_code(), 1) << rip.output();
+    EXPECT_NE(rip.err().find("not a whole number of 2048-byte sectors"), std::string::npos)
+        << rip.err();
+    EXPECT_NE(rip.err().find((dir / "short.img").string()), std::string::npos) << rip.err();
+    EXPECT_EQ(rip.out(), "");
+    EXPECT_EQ(files_in(dir / "library"), std::vector<fs::path>{});
+}
+
+TEST(RipCommand, GoodImagePrintsOnlyTheOutputPath) {
+    TempDir dir;
+    fs::path config = write_config(dir);
+    auto source = random_bytes(8 * MiB, 63);
+    write_file(dir / "disc.img", source);
+    Freemkvd rip(dir.path(), "rip",
+                 {"--config", config.string(), "rip", (dir / "disc.img").string()});
+    ASSERT_EQ(rip.exit_code(), 0) << rip.output();
+    auto library = files_in(dir / "library");
+    ASSERT_EQ(library.size(), 1u) << "only the .iso, no .part or .map left";
+    EXPECT_EQ(library[0].extension(), ".iso");
+    EXPECT_EQ(rip.out(), library[0].string() + "\n");
+    EXPECT_EQ(read_file(library[0]), source);
+}
+
+// --- interrupted rips ---
+
+constexpr std::uint64_t kThrottledBytesPerSecond = 48'000'000;
+
+TEST(RipCommand, KilledRipResumesWhereItsCheckpointWas) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path config = write_config(dir);
+    fs::path image = dir / "disc.img";
+    auto source = random_bytes(192 * MiB, 64);
+    write_file(image, source);
+
+    fs::path mapfile;
+    std::uint64_t rescued_at_kill = 0;
+    {
+        // About 4 s for the whole disc: killed halfway.
+        FaultFs slow(image,
+                     "--read-bps " + std::to_string(kThrottledBytesPerSecond) + " --read-only");
+        LoopDevice loop(slow.disk());
+        auto started = Clock::now();
+        Freemkvd first(dir.path(), "first", {"--config", config.string(), "rip", loop.device()});
+        mapfile = wait_for_checkpoint(first, dir / "library", started, 2s);
+        first.signal(SIGKILL);
+        ASSERT_EQ(first.exit_code(5s), -SIGKILL) << first.output();
+
+        EXPECT_TRUE(fs::exists(part_for(mapfile)));
+        EXPECT_FALSE(fs::exists(iso_for(mapfile)));
+        rescued_at_kill = finished_bytes(mapfile);
+        ASSERT_GT(rescued_at_kill, 0u);
+        ASSERT_LT(rescued_at_kill, source.size()) << "killed too late to show a resume";
+        expect_finished_ranges_match(mapfile, source);
+    }
+
+    // The same disc, now as its image file and at full speed.
+    Freemkvd second(dir.path(), "second", {"--config", config.string(), "rip", image.string()});
+    ASSERT_EQ(second.exit_code(), 0) << second.output();
+    EXPECT_EQ(second.out(), iso_for(mapfile).string() + "\n");
+    EXPECT_EQ(read_file(iso_for(mapfile)), source);
+    EXPECT_FALSE(fs::exists(part_for(mapfile)));
+    EXPECT_FALSE(fs::exists(mapfile));
+
+    auto resumed = parse_resume(second.err(), image, part_for(mapfile));
+    ASSERT_TRUE(resumed) << second.err();
+    EXPECT_EQ(resumed->rescued, rescued_at_kill) << "resumed from the last checkpoint";
+    EXPECT_EQ(resumed->total, source.size());
+    EXPECT_EQ(resumed->read, source.size() - rescued_at_kill) << "read only what was missing";
+}
+
+TEST(RipCommand, SigtermCancelsPromptlyAndTheNextRunResumes) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path config = write_config(dir);
+    fs::path image = dir / "disc.img";
+    auto source = random_bytes(192 * MiB, 65);
+    write_file(image, source);
+    FaultFs slow(image, "--read-bps " + std::to_string(kThrottledBytesPerSecond) + " --read-only");
+    LoopDevice loop(slow.disk());
+
+    auto started = Clock::now();
+    Freemkvd first(dir.path(), "first", {"--config", config.string(), "rip", loop.device()});
+    fs::path mapfile = wait_for_checkpoint(first, dir / "library", started, 1500ms);
+    std::uint64_t rescued_at_signal = finished_bytes(mapfile);
+    auto signalled = Clock::now();
+    first.signal(SIGTERM);
+    int code = first.exit_code(10s);
+    auto took = Clock::now() - signalled;
+    ASSERT_EQ(code, 1) << first.output();
+    EXPECT_LT(took, 5s) << first.output();
+    std::printf("SIGTERM to exit: %.2f s\n", std::chrono::duration<double>(took).count());
+    EXPECT_NE(first.err().find("cancelled"), std::string::npos) << first.err();
+    EXPECT_EQ(first.out(), "");
+
+    ASSERT_TRUE(fs::exists(part_for(mapfile)));
+    ASSERT_TRUE(fs::exists(mapfile));
+    EXPECT_FALSE(fs::exists(iso_for(mapfile)));
+    // Cancelling checkpoints everything read so far.
+    std::uint64_t rescued = finished_bytes(mapfile);
+    EXPECT_GE(rescued, rescued_at_signal);
+    ASSERT_LT(rescued, source.size()) << "signalled too late to show a resume";
+    expect_finished_ranges_match(mapfile, source);
+
+    // The same drive again.
+    Freemkvd second(dir.path(), "second", {"--config", config.string(), "rip", loop.device()});
+    ASSERT_EQ(second.exit_code(), 0) << second.output();
+    EXPECT_EQ(second.out(), iso_for(mapfile).string() + "\n");
+    EXPECT_EQ(read_file(iso_for(mapfile)), source);
+    EXPECT_FALSE(fs::exists(part_for(mapfile)));
+
+    auto resumed = parse_resume(second.err(), loop.device(), part_for(mapfile));
+    ASSERT_TRUE(resumed) << second.err();
+    EXPECT_EQ(resumed->rescued, rescued);
+    EXPECT_EQ(resumed->total, source.size());
+    EXPECT_EQ(resumed->read, source.size() - rescued);
+}
+
+}  // namespace
+}  // namespace freemkv

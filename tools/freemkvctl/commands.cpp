@@ -1,0 +1,215 @@
+#include "commands.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "bus.hpp"
+#include "format.hpp"
+#include "job_view.hpp"
+#include "watch.hpp"
+
+namespace freemkv::ctl {
+
+namespace {
+
+void warn(const std::string& message) { fmt::print(stderr, "freemkvctl: warning: {}\n", message); }
+
+// Warns about rips that left unreadable sectors; true when every job ended ok or so.
+bool all_ok(const std::vector<JobView>& views) {
+    bool ok = true;
+    for (const JobView& view : views) {
+        std::string outcome = view.outcome();
+        if (outcome == "ok-with-errors") {
+            warn(fmt::format("job {} finished with {} unreadable sectors: {}", view.id,
+                             view.unreadable_sectors, view.output));
+        } else if (outcome != "ok") {
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+// A path with a slash, or a bare name that is a file here, is an image; anything else ("sr0")
+// is left for the daemon to match against its drives.
+std::string rip_source(const std::string& arg) {
+    std::error_code ec;
+    if (arg.find('/') == std::string::npos && !std::filesystem::is_regular_file(arg, ec)) {
+        return arg;
+    }
+    return std::filesystem::absolute(arg).string();
+}
+
+}  // namespace
+
+int status(const Options& options) {
+    auto connection = connect(options.user_bus);
+    ManagerProxy manager(*connection);
+    Props props = get_all(*connection, root_path, manager_iface);
+    std::string version, library;
+    uint32_t queued = 0, running = 0;
+    read_prop(props, "Version", version);
+    read_prop(props, "LibraryPath", library);
+    read_prop(props, "QueueLength", queued);
+    read_prop(props, "RunningJobs", running);
+
+    std::vector<std::string> drive_json, drive_lines;
+    for (const sdbus::ObjectPath& path : manager.ListDrives()) {
+        Props drive = get_all(*connection, path, drive_iface);
+        std::string name, device, state, label;
+        bool media = false;
+        read_prop(drive, "Name", name);
+        read_prop(drive, "Device", device);
+        read_prop(drive, "State", state);
+        read_prop(drive, "MediaLabel", label);
+        read_prop(drive, "MediaPresent", media);
+        drive_json.push_back(JsonObject()
+                                 .str("path", path)
+                                 .str("name", name)
+                                 .str("device", device)
+                                 .str("state", state)
+                                 .flag("media_present", media)
+                                 .str("media_label", label)
+                                 .dump());
+        std::string disc = !media ? "no disc" : label.empty() ? "disc" : "disc \"" + label + "\"";
+        drive_lines.push_back(fmt::format("drive {}  {}  {}  {}", name, device, state, disc));
+    }
+
+    if (options.json) {
+        fmt::print("{}\n", JsonObject()
+                               .str("version", version)
+                               .str("library_path", library)
+                               .num("queue_length", queued)
+                               .num("running_jobs", running)
+                               .raw("drives", json_array(drive_json))
+                               .dump());
+        return exit_ok;
+    }
+    fmt::print("freemkvd {}\nlibrary {}\nqueued  {}\nrunning {}\n", version, library, queued,
+               running);
+    for (const std::string& line : drive_lines) {
+        fmt::print("{}\n", line);
+    }
+    if (drive_lines.empty()) {
+        fmt::print("no drives\n");
+    }
+    return exit_ok;
+}
+
+int jobs(const Options& options) {
+    auto connection = connect(options.user_bus);
+    ManagerProxy manager(*connection);
+    std::vector<JobView> views;
+    for (const sdbus::ObjectPath& path : manager.ListJobs()) {
+        JobView view;
+        view.path = path;
+        try {
+            view.apply_job(get_all(*connection, path, job_iface));
+        } catch (const sdbus::Error&) {
+            continue;  // dropped from the history since ListJobs
+        }
+        views.push_back(std::move(view));
+    }
+    std::sort(views.begin(), views.end(), [](auto& a, auto& b) { return a.id < b.id; });
+
+    if (options.json) {
+        std::vector<std::string> items;
+        for (const JobView& view : views) {
+            items.push_back(view.json());
+        }
+        fmt::print("{}\n", json_array(items));
+        return exit_ok;
+    }
+    std::vector<std::vector<std::string>> rows = {{"ID", "STATE", "PROGRESS", "LABEL", "OUTPUT"}};
+    for (const JobView& view : views) {
+        rows.push_back({std::to_string(view.id), view.state, percent(view.progress),
+                        view.display_label(), view.result_text()});
+    }
+    std::vector<std::size_t> widths(rows[0].size() - 1, 0);
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < widths.size(); ++i) {
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    }
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < widths.size(); ++i) {
+            line += fmt::format("{:<{}}  ", row[i], widths[i]);
+        }
+        fmt::print("{}{}\n", line, row.back());
+    }
+    return exit_ok;
+}
+
+int watch(const Options& options, const std::vector<std::string>& jobs) {
+    auto connection = connect(options.user_bus);
+    Watcher watcher(*connection, options);
+    if (jobs.empty()) {
+        watcher.watch_active();
+    }
+    for (const std::string& job : jobs) {
+        watcher.watch(resolve_job(watcher.manager(), job));
+    }
+    std::vector<JobView> views = watcher.run();
+    if (views.empty() && !options.json) {
+        fmt::print("no active jobs\n");
+    }
+    return all_ok(views) ? exit_ok : exit_job_failed;
+}
+
+int rip(const Options& options, const std::string& source, bool wait) {
+    auto connection = connect(options.user_bus);
+    // The watcher subscribes before the job exists, so not even a job that fails at once is missed.
+    std::optional<Watcher> watcher;
+    std::optional<ManagerProxy> manager;
+    if (wait) {
+        watcher.emplace(*connection, options);
+    } else {
+        manager.emplace(*connection);
+    }
+    ManagerProxy& m = wait ? watcher->manager() : *manager;
+    std::string path = m.StartRip(rip_source(source), {});
+    if (options.json) {
+        fmt::print("{}\n", JsonObject().str("job", path).str("id", path_tail(path)).dump());
+    } else {
+        fmt::print("{}\n", path);
+    }
+    std::fflush(stdout);
+    if (!wait) {
+        return exit_ok;
+    }
+    watcher->watch(path);
+    std::vector<JobView> views = watcher->run();
+    std::string outcome = views.empty() ? "" : views.front().outcome();
+    all_ok(views);
+    return outcome == "ok" ? exit_ok : outcome == "ok-with-errors" ? exit_unreadable : exit_job_failed;
+}
+
+int cancel(const Options& options, const std::string& job) {
+    auto connection = connect(options.user_bus);
+    ManagerProxy manager(*connection);
+    std::string path = resolve_job(manager, job);
+    JobProxy(*connection, path, nullptr).Cancel({});
+    if (options.json) {
+        fmt::print("{}\n", JsonObject().str("job", path).flag("cancel_requested", true).dump());
+    } else {
+        fmt::print("job {}: cancel requested\n", path_tail(path));
+    }
+    return exit_ok;
+}
+
+int eject(const Options& options, const std::string& drive) {
+    auto connection = connect(options.user_bus);
+    ManagerProxy manager(*connection);
+    std::string path = resolve_drive(*connection, manager, drive);
+    DriveProxy(*connection, path).Eject();
+    if (options.json) {
+        fmt::print("{}\n", JsonObject().str("drive", path).flag("ejected", true).dump());
+    } else {
+        fmt::print("{}: ejected\n", path_tail(path));
+    }
+    return exit_ok;
+}
+
+}  // namespace freemkv::ctl

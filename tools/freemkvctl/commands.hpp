@@ -1,0 +1,19 @@
+#pragma once
+
+// The subcommands. Each returns the exit code; bus failures are thrown as sdbus::Error.
+
+#include <string>
+#include <vector>
+
+#include "ctl.hpp"
+
+namespace freemkv::ctl {
+
+int status(const Options& options);
+int jobs(const Options& options);
+int watch(const Options& options, const std::vector<std::string>& jobs);
+int rip(const Options& options, const std::string& source, bool wait);
+int cancel(const Options& options, const std::string& job);
+int eject(const Options& options, const std::string& drive);
+
+}  // namespace freemkv::ctl

@@ -1,0 +1,109 @@
+#include "format.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace freemkv::ctl {
+
+std::string bytes(std::uint64_t n) {
+    static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(n);
+    std::size_t unit = 0;
+    while (value >= 1024.0 && unit + 1 < std::size(units)) {
+        value /= 1024.0;
+        ++unit;
+    }
+    return unit == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+std::string rate(double bytes_per_second) {
+    return fmt::format("{:.1f} MB/s", std::max(0.0, bytes_per_second) / 1e6);
+}
+
+std::string duration(std::int64_t seconds) {
+    seconds = std::max<std::int64_t>(0, seconds);
+    std::int64_t h = seconds / 3600, m = seconds / 60 % 60, s = seconds % 60;
+    return h ? fmt::format("{}:{:02}:{:02}", h, m, s) : fmt::format("{}:{:02}", m, s);
+}
+
+std::string percent(double fraction) {
+    return fmt::format("{:5.1f}%", std::clamp(fraction, 0.0, 1.0) * 100.0);
+}
+
+std::string bar(double fraction, int width) {
+    int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * width);
+    return "[" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+}
+
+std::string truncate(std::string_view line, std::size_t columns) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        bool continuation = (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80;
+        if (!continuation && ++chars > columns) {
+            return std::string(line.substr(0, i));
+        }
+    }
+    return std::string(line);
+}
+
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out + "\"";
+}
+
+std::string json_array(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        out += (i ? "," : "") + items[i];
+    }
+    return out + "]";
+}
+
+JsonObject& JsonObject::raw(std::string_view key, std::string_view json) {
+    if (!body_.empty()) {
+        body_ += ',';
+    }
+    body_ += json_string(key);
+    body_ += ':';
+    body_ += json;
+    return *this;
+}
+
+JsonObject& JsonObject::str(std::string_view key, std::string_view value) {
+    return raw(key, json_string(value));
+}
+
+JsonObject& JsonObject::num(std::string_view key, std::uint64_t value) {
+    return raw(key, std::to_string(value));
+}
+
+JsonObject& JsonObject::real(std::string_view key, double value) {
+    return raw(key, std::isfinite(value) ? fmt::format("{}", value) : "null");
+}
+
+JsonObject& JsonObject::flag(std::string_view key, bool value) {
+    return raw(key, value ? "true" : "false");
+}
+
+JsonObject& JsonObject::optional_num(std::string_view key, std::optional<std::int64_t> value) {
+    return raw(key, value ? std::to_string(*value) : "null");
+}
+
+}  // namespace freemkv::ctl

@@ -1,0 +1,115 @@
+#include "job_view.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "format.hpp"
+
+namespace freemkv::ctl {
+
+void JobView::apply_job(const Props& props) {
+    read_prop(props, "Id", id);
+    read_prop(props, "State", state);
+    read_prop(props, "Phase", phase);
+    read_prop(props, "Source", source);
+    read_prop(props, "Drive", drive);
+    read_prop(props, "DiscLabel", label);
+    read_prop(props, "OutputPath", output);
+    read_prop(props, "BytesTotal", bytes_total);
+    read_prop(props, "BytesDone", bytes_done);
+    read_prop(props, "Progress", progress);
+    read_prop(props, "Rate", rate);
+    read_prop(props, "ExpectedEndTime", expected_end_usec);
+    read_prop(props, "UnreadableSectors", unreadable_sectors);
+    read_prop(props, "Result", result);
+    read_prop(props, "ResultReason", reason);
+    read_prop(props, "Resumable", resumable);
+}
+
+void JobView::apply_telemetry(const Props& props) {
+    std::uint64_t chunk = 0;
+    if (props.contains("ChunkBytes")) {
+        read_prop(props, "ChunkBytes", chunk);
+        chunk_bytes = chunk;
+    }
+}
+
+bool JobView::ended() const {
+    return !result.empty() || state == "done" || state == "failed" || state == "cancelled";
+}
+
+std::string JobView::outcome() const {
+    if (!result.empty()) {
+        return result;
+    }
+    if (state == "done") {
+        return unreadable_sectors ? "ok-with-errors" : "ok";
+    }
+    return state == "failed" || state == "cancelled" ? state : "";
+}
+
+std::optional<std::int64_t> JobView::eta_seconds() const {
+    if (ended() || state == "queued") {
+        return std::nullopt;
+    }
+    if (expected_end_usec) {
+        auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        return std::max<std::int64_t>(0, (static_cast<std::int64_t>(expected_end_usec) - now) /
+                                             1'000'000);
+    }
+    if (rate > 0 && bytes_total > bytes_done) {
+        return static_cast<std::int64_t>(static_cast<double>(bytes_total - bytes_done) / rate);
+    }
+    return std::nullopt;
+}
+
+std::string JobView::result_text() const {
+    std::string result = outcome();
+    if (result == "ok") {
+        return output;
+    }
+    if (result == "ok-with-errors") {
+        return fmt::format("{} ({} unreadable sectors)", output, unreadable_sectors);
+    }
+    if (!result.empty()) {
+        return result + (reason.empty() ? "" : ": " + reason) + (resumable ? " (resumable)" : "");
+    }
+    return output;
+}
+
+std::string JobView::line(bool with_bar) const {
+    std::string head = fmt::format("job {}  ", id);
+    if (ended()) {
+        return fmt::format("{}{}  {}  {}", head, outcome(), display_label(), result_text());
+    }
+    if (state != "running") {
+        return fmt::format("{}{}  {}", head, state, display_label());
+    }
+    auto eta = eta_seconds();
+    return fmt::format("{}{}  {}  {}  ETA {}  chunk {}  {}  {}", head,
+                       with_bar ? bar(progress, 24) : state, percent(progress), ctl::rate(rate),
+                       eta ? duration(*eta) : "-", chunk_bytes ? bytes(*chunk_bytes) : "-",
+                       phase.empty() ? "-" : phase, display_label());
+}
+
+std::string JobView::json() const {
+    JsonObject o;
+    o.str("job", path).num("id", id).str("state", state).str("phase", phase);
+    o.str("source", source).str("drive", drive).str("label", label);
+    o.real("progress", progress).num("bytes_done", bytes_done).num("bytes_total", bytes_total);
+    o.real("rate", rate).optional_num("eta_seconds", eta_seconds());
+    if (chunk_bytes) {
+        o.num("chunk_bytes", *chunk_bytes);
+    } else {
+        o.raw("chunk_bytes", "null");
+    }
+    o.num("unreadable_sectors", unreadable_sectors);
+    o.str("result", outcome()).str("result_reason", reason).str("output", output);
+    o.flag("resumable", resumable);
+    return o.dump();
+}
+
+}  // namespace freemkv::ctl

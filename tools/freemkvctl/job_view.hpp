@@ -1,0 +1,49 @@
+#pragma once
+
+// A job as the client sees it: the Job and Telemetry properties, and how to print them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "bus.hpp"
+
+namespace freemkv::ctl {
+
+struct JobView {
+    std::string path;
+    std::uint64_t id = 0;
+    std::string state;  // queued, running, done, failed, cancelled
+    std::string phase;
+    std::string source;
+    std::string drive;
+    std::string label;
+    std::string output;
+    std::string result;  // "" until it ends; then ok, ok-with-errors, failed, cancelled
+    std::string reason;
+    std::uint64_t bytes_total = 0;
+    std::uint64_t bytes_done = 0;
+    double progress = 0.0;
+    double rate = 0.0;
+    std::uint64_t expected_end_usec = 0;
+    std::uint64_t unreadable_sectors = 0;
+    bool resumable = false;
+    std::optional<std::uint64_t> chunk_bytes;  // unknown until Telemetry is read
+
+    void apply_job(const Props& props);
+    void apply_telemetry(const Props& props);
+
+    bool ended() const;
+    // The result, or one derived from the state when the daemon left Result empty.
+    std::string outcome() const;
+    std::optional<std::int64_t> eta_seconds() const;
+    std::string display_label() const { return label.empty() ? source : label; }
+    // The output, or why there is none ("failed: no disc").
+    std::string result_text() const;
+
+    // One line for watch: with a bar on a terminal.
+    std::string line(bool with_bar) const;
+    std::string json() const;
+};
+
+}  // namespace freemkv::ctl
