@@ -25,7 +25,7 @@ struct Config {
     // [state]
     std::filesystem::path state_dir = "/var/lib/freemkvd";
     // [rip]
-    unsigned ecc_sectors = 0;  // sectors per read block; 0 = by disc type (16 DVD, 32 BD)
+    unsigned ecc_sectors = 0;  // ECC block in sectors; 0 = by disc type (16 DVD, 32 BD)
     unsigned retries = 3;      // repair attempts per sector
     std::chrono::seconds repair_budget{600};      // time limit for repair passes per job
     std::chrono::seconds checkpoint_interval{5};  // mapfile checkpoint interval

@@ -56,7 +56,7 @@ JobQueue::JobQueue(const Config& config, JobListener* listener, Interrupted inte
         } else if (!job.ended()) {
             job.state = JobState::failed;
             job.result = RipResult::without_rip(RipOutcome::failed,
-                                                "interrupted (the daemon stopped)", true);
+                                                "interrupted (freemkvd stopped or crashed)", true);
         }
         entries_.push_back(Entry{std::move(job), {}});
     }
@@ -184,7 +184,6 @@ void JobQueue::wait_idle() {
 }
 
 void JobQueue::shutdown() {
-    std::map<std::uint64_t, std::jthread> running;
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;

@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
     std::vector<std::uint64_t> ids;
     for (const auto& source : sources) {
         try {
-            ids.push_back(queue.submit(JobRequest{.drive = drive, .source = source}));
+            ids.push_back(queue.submit(
+                JobRequest{.drive = drive, .source = std::filesystem::absolute(source)}));
         } catch (const std::exception& e) {
             std::cerr << "freemkvd: " << source << ": " << e.what() << "\n";
             return exit_usage;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <system_error>
@@ -51,6 +52,21 @@ std::uint64_t cached_bytes(const std::filesystem::path& path) {
         pages += r & 1u;
     }
     return pages * page;
+}
+
+std::optional<std::uint64_t> dirty_bytes(int fd) {
+    // Not in glibc 2.36; the syscall number is the same on every architecture.
+    constexpr long sys_cachestat = 451;
+    struct Range {
+        std::uint64_t off, len;
+    } whole{0, 0};  // len 0: to the end of the file
+    struct Stat {
+        std::uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+    } st{};
+    if (::syscall(sys_cachestat, fd, &whole, &st, 0) != 0) {
+        return std::nullopt;
+    }
+    return (st.nr_dirty + st.nr_writeback) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace freemkv

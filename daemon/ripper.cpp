@@ -165,7 +165,7 @@ void Rip::open() {
 
 ReadStatus Rip::read_range(std::uint64_t pos, std::uint64_t n) {
     ReadStatus status = reader_->read(pos, n);
-    map_.current_pos = pos;
+    map_.current_pos = status == ReadStatus::ok ? pos + n : pos;
     if (status == ReadStatus::ok) {
         writer_->write_at(pos, reader_->data());
         map_.set(pos, n, BlockStatus::finished);

@@ -2,26 +2,19 @@
 // stderr, and rips that are killed or stopped and then resumed by the next run. Every case runs
 // the real executable; the ones with a throttled disc need root (loop devices, FUSE).
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <optional>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "chunk_policy.hpp"
 #include "mapfile.hpp"
+#include "support/process.hpp"
 #include "support/test_support.hpp"
-
-extern char** environ;
 
 namespace freemkv {
 namespace {
@@ -36,112 +29,12 @@ using test::read_file;
 using test::TempDir;
 using test::write_file;
 
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // One freemkvd process, its stdout and stderr going to files beside each other. Killed and reaped
 // at destruction if still running.
-class Freemkvd {
+class Freemkvd : public test::Process {
   public:
     Freemkvd(const fs::path& dir, const std::string& name, const std::vector<std::string>& args)
-        : out_(dir / (name + ".stdout")), err_(dir / (name + ".stderr")) {
-        std::vector<std::string> argv_strings{FREEMKV_BINARY};
-        argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (std::string& s : argv_strings) {
-            argv.push_back(s.data());
-        }
-        argv.push_back(nullptr);
-        // Under systemd (JOURNAL_STREAM set) the daemon logs to the journal instead of stderr.
-        std::vector<char*> envp;
-        for (char** e = environ; *e != nullptr; ++e) {
-            if (std::strncmp(*e, "JOURNAL_STREAM=", 15) != 0) {
-                envp.push_back(*e);
-            }
-        }
-        envp.push_back(nullptr);
-
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        // Whatever the test runner blocks or ignores, the daemon starts with the defaults.
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none, defaults;
-        sigemptyset(&none);
-        sigemptyset(&defaults);
-        sigaddset(&defaults, SIGTERM);
-        sigaddset(&defaults, SIGINT);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &defaults);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        int err = ::posix_spawn(&pid_, FREEMKV_BINARY, &actions, &attr, argv.data(), envp.data());
-        posix_spawnattr_destroy(&attr);
-        posix_spawn_file_actions_destroy(&actions);
-        if (err != 0) {
-            throw std::system_error(err, std::generic_category(), "posix_spawn " FREEMKV_BINARY);
-        }
-    }
-    ~Freemkvd() {
-        if (running()) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    Freemkvd(const Freemkvd&) = delete;
-    Freemkvd& operator=(const Freemkvd&) = delete;
-
-    void signal(int sig) const { ::kill(pid_, sig); }
-
-    bool running() {
-        if (!status_) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                status_ = status;
-            }
-        }
-        return !status_;
-    }
-
-    // The wait status, or nothing if it is still running after `timeout`.
-    std::optional<int> wait(Clock::duration timeout) {
-        auto deadline = Clock::now() + timeout;
-        while (running() && Clock::now() < deadline) {
-            std::this_thread::sleep_for(10ms);
-        }
-        return status_;
-    }
-
-    // The exit status; -1 after a timeout (the process is killed), -N after signal N.
-    int exit_code(Clock::duration timeout = 60s) {
-        std::optional<int> status = wait(timeout);
-        if (!status) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            status_ = 0;
-            return -1;
-        }
-        return WIFEXITED(*status) ? WEXITSTATUS(*status) : -WTERMSIG(*status);
-    }
-
-    std::string out() const { return slurp(out_); }
-    std::string err() const { return slurp(err_); }
-    // For failure messages.
-    std::string output() const { return "stdout:\n" + out() + "stderr:\n" + err(); }
-
-  private:
-    fs::path out_;
-    fs::path err_;
-    pid_t pid_ = -1;
-    std::optional<int> status_;
+        : Process(FREEMKV_BINARY, args, dir / (name + ".stdout"), dir / (name + ".stderr")) {}
 };
 
 // A configuration with the library and the state directory inside `dir`.

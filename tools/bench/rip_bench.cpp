@@ -21,7 +21,6 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +32,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -42,6 +42,7 @@
 #include <string_view>
 #include <thread>
 
+#include "page_cache.hpp"
 #include "ripper.hpp"
 #include "unique_fd.hpp"
 
@@ -90,25 +91,6 @@ std::uint64_t proc_value(const std::string& path, std::string_view key) {
         }
     }
     return 0;
-}
-
-// The output file's own dirty and under-writeback pages, which /proc/meminfo cannot tell apart
-// from anything else being written meanwhile: cachestat(2), Linux 6.5, not yet in glibc 2.36.
-struct CachestatRange {
-    std::uint64_t off, len;
-};
-struct Cachestat {
-    std::uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
-};
-constexpr long sys_cachestat = 451;  // the same number on every architecture
-
-std::optional<std::uint64_t> file_dirty_bytes(int fd) {
-    CachestatRange whole{0, 0};  // len 0: to the end of the file
-    Cachestat cs{};
-    if (::syscall(sys_cachestat, fd, &whole, &cs, 0) != 0) {
-        return std::nullopt;
-    }
-    return (cs.nr_dirty + cs.nr_writeback) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 double cpu_seconds() {
@@ -190,7 +172,7 @@ class Sampler {
                 return;
             }
         }
-        if (auto bytes = file_dirty_bytes(file_.get())) {
+        if (auto bytes = dirty_bytes(file_.get())) {
             peak_file_dirty = std::max(peak_file_dirty.value_or(0), *bytes);
         }
     }

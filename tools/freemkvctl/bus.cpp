@@ -25,7 +25,9 @@ ManagerProxy::ManagerProxy(sdbus::IConnection& connection)
     registerProxy();
 }
 
-ManagerProxy::~ManagerProxy() { unregisterProxy(); }
+ManagerProxy::~ManagerProxy() {
+    unregisterProxy();
+}
 
 void ManagerProxy::onJobAdded(const uint64_t&, const sdbus::ObjectPath& job, const std::string&) {
     if (on_added) {
@@ -45,7 +47,9 @@ JobProxy::JobProxy(sdbus::IConnection& connection, const std::string& path, Chan
     registerProxy();
 }
 
-JobProxy::~JobProxy() { unregisterProxy(); }
+JobProxy::~JobProxy() {
+    unregisterProxy();
+}
 
 void JobProxy::fetch(const char* iface, Fetched done) {
     // The pending call is owned by the proxy: destroying the proxy cancels it.
@@ -70,14 +74,17 @@ DriveProxy::DriveProxy(sdbus::IConnection& connection, const std::string& path)
     registerProxy();
 }
 
-DriveProxy::~DriveProxy() { unregisterProxy(); }
+DriveProxy::~DriveProxy() {
+    unregisterProxy();
+}
 
-std::string path_tail(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string path_tail(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
 
 std::string resolve_job(ManagerProxy& manager, const std::string& arg) {
-    bool digits = !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
-        return c >= '0' && c <= '9';
-    });
+    bool digits = !arg.empty() &&
+                  std::all_of(arg.begin(), arg.end(), [](char c) { return c >= '0' && c <= '9'; });
     std::string path;
     if (digits) {
         path = job_path_prefix + arg;

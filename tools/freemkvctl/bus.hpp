@@ -43,7 +43,7 @@ std::unique_ptr<sdbus::IConnection> connect(bool user_bus);
 Props get_all(sdbus::IConnection& connection, const std::string& path, const char* iface);
 
 class ManagerProxy final : public sdbus::ProxyInterfaces<org::freemkv::Rip1::Manager_proxy> {
-public:
+  public:
     explicit ManagerProxy(sdbus::IConnection& connection);
     ~ManagerProxy();
 
@@ -52,7 +52,7 @@ public:
                        const std::string& output)>
         on_ended;
 
-private:
+  private:
     void onJobAdded(const uint64_t& id, const sdbus::ObjectPath& job,
                     const std::string& source) override;
     void onJobEnded(const uint64_t& id, const sdbus::ObjectPath& job, const std::string& result,
@@ -62,7 +62,7 @@ private:
 class JobProxy final
     : public sdbus::ProxyInterfaces<org::freemkv::Rip1::Job_proxy,
                                     org::freemkv::Rip1::Telemetry_proxy, sdbus::Properties_proxy> {
-public:
+  public:
     using Fetched = std::function<void(const sdbus::Error* error, const Props& props)>;
     using Changed = std::function<void(const std::string& iface, const Props& changed,
                                        const std::vector<std::string>& invalidated)>;
@@ -75,7 +75,7 @@ public:
     // with the signals.
     void fetch(const char* iface, Fetched done);
 
-private:
+  private:
     void onCompleted(const bool&, const std::string&) override {}
     void onResized(const std::vector<sdbus::Struct<uint64_t, uint64_t, uint64_t>>&) override {}
     void onPropertiesChanged(const std::string& iface, const Props& changed,
@@ -85,7 +85,7 @@ private:
 };
 
 class DriveProxy final : public sdbus::ProxyInterfaces<org::freemkv::Rip1::Drive_proxy> {
-public:
+  public:
     DriveProxy(sdbus::IConnection& connection, const std::string& path);
     ~DriveProxy();
 };

@@ -14,9 +14,11 @@ namespace freemkv::ctl {
 
 namespace {
 
-void warn(const std::string& message) { fmt::print(stderr, "freemkvctl: warning: {}\n", message); }
+void warn(const std::string& message) {
+    fmt::print(stderr, "freemkvctl: warning: {}\n", message);
+}
 
-// Warns about rips that left unreadable sectors; true when every job ended ok or so.
+// Warns about rips that left unreadable sectors; true when every job ended ok, with or without.
 bool all_ok(const std::vector<JobView>& views) {
     bool ok = true;
     for (const JobView& view : views) {
@@ -121,7 +123,8 @@ int jobs(const Options& options) {
         fmt::print("{}\n", json_array(items));
         return exit_ok;
     }
-    std::vector<std::vector<std::string>> rows = {{"ID", "STATE", "PROGRESS", "LABEL", "OUTPUT"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "STATE", "PROGRESS", "LABEL", "OUTPUT/RESULT"}};
     for (const JobView& view : views) {
         rows.push_back({std::to_string(view.id), view.state, percent(view.progress),
                         view.display_label(), view.result_text()});
@@ -160,18 +163,13 @@ int watch(const Options& options, const std::vector<std::string>& jobs) {
 
 int rip(const Options& options, const std::string& source, bool wait) {
     auto connection = connect(options.user_bus);
-    // The watcher subscribes before the job exists, so not even a job that fails at once is missed.
-    std::optional<Watcher> watcher;
-    std::optional<ManagerProxy> manager;
-    if (wait) {
-        watcher.emplace(*connection, options);
-    } else {
-        manager.emplace(*connection);
-    }
-    ManagerProxy& m = wait ? watcher->manager() : *manager;
-    std::string path = m.StartRip(rip_source(source), {});
+    // Subscribed before the job exists: not even a job that fails at once is missed.
+    Watcher watcher(*connection, options);
+    std::string path = watcher.manager().StartRip(rip_source(source), {});
     if (options.json) {
-        fmt::print("{}\n", JsonObject().str("job", path).str("id", path_tail(path)).dump());
+        std::string id = path_tail(path);
+        bool numeric = !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
+        fmt::print("{}\n", JsonObject().str("job", path).raw("id", numeric ? id : "null").dump());
     } else {
         fmt::print("{}\n", path);
     }
@@ -179,11 +177,14 @@ int rip(const Options& options, const std::string& source, bool wait) {
     if (!wait) {
         return exit_ok;
     }
-    watcher->watch(path);
-    std::vector<JobView> views = watcher->run();
+    watcher.watch(path);
+    std::vector<JobView> views = watcher.run();
+    all_ok(views);  // for the warning
     std::string outcome = views.empty() ? "" : views.front().outcome();
-    all_ok(views);
-    return outcome == "ok" ? exit_ok : outcome == "ok-with-errors" ? exit_unreadable : exit_job_failed;
+    if (outcome == "ok-with-errors") {
+        return exit_unreadable;
+    }
+    return outcome == "ok" ? exit_ok : exit_job_failed;
 }
 
 int cancel(const Options& options, const std::string& job) {

@@ -21,7 +21,7 @@ struct Options {
 
 // A bad argument that the command line parser cannot catch (exit 2).
 class UsageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -23,7 +23,7 @@ std::string json_array(const std::vector<std::string>& items);
 
 // Builds one JSON object, keys in insertion order.
 class JsonObject {
-public:
+  public:
     JsonObject& str(std::string_view key, std::string_view value);
     JsonObject& num(std::string_view key, std::uint64_t value);
     JsonObject& real(std::string_view key, double value);  // null when not finite
@@ -32,7 +32,7 @@ public:
     JsonObject& raw(std::string_view key, std::string_view json);
     std::string dump() const { return "{" + body_ + "}"; }
 
-private:
+  private:
     std::string body_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "format.hpp"
@@ -57,8 +58,8 @@ std::optional<std::int64_t> JobView::eta_seconds() const {
         auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-        return std::max<std::int64_t>(0, (static_cast<std::int64_t>(expected_end_usec) - now) /
-                                             1'000'000);
+        return std::max<std::int64_t>(
+            0, (static_cast<std::int64_t>(expected_end_usec) - now) / 1'000'000);
     }
     if (rate > 0 && bytes_total > bytes_done) {
         return static_cast<std::int64_t>(static_cast<double>(bytes_total - bytes_done) / rate);
@@ -68,14 +69,11 @@ std::optional<std::int64_t> JobView::eta_seconds() const {
 
 std::string JobView::result_text() const {
     std::string result = outcome();
-    if (result == "ok") {
-        return output;
-    }
     if (result == "ok-with-errors") {
         return fmt::format("{} ({} unreadable sectors)", output, unreadable_sectors);
     }
-    if (!result.empty()) {
-        return result + (reason.empty() ? "" : ": " + reason) + (resumable ? " (resumable)" : "");
+    if (result == "failed" || result == "cancelled") {
+        return reason + (resumable ? " (resumable)" : "");
     }
     return output;
 }
@@ -89,9 +87,11 @@ std::string JobView::line(bool with_bar) const {
         return fmt::format("{}{}  {}", head, state, display_label());
     }
     auto eta = eta_seconds();
-    return fmt::format("{}{}  {}  {}  ETA {}  chunk {}  {}  {}", head,
-                       with_bar ? bar(progress, 24) : state, percent(progress), ctl::rate(rate),
-                       eta ? duration(*eta) : "-", chunk_bytes ? bytes(*chunk_bytes) : "-",
+    // Single spaces: on 80 columns everything but a long label fits.
+    return fmt::format("job {} {} {} {} ETA {} chunk {} {} {}", id,
+                       with_bar ? bar(progress, 20) : state, percent(progress), ctl::rate(rate),
+                       eta ? duration(*eta) : "-",
+                       chunk_bytes.value_or(0) ? bytes(*chunk_bytes) : "-",
                        phase.empty() ? "-" : phase, display_label());
 }
 

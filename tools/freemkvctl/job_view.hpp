@@ -38,7 +38,7 @@ struct JobView {
     std::string outcome() const;
     std::optional<std::int64_t> eta_seconds() const;
     std::string display_label() const { return label.empty() ? source : label; }
-    // The output, or why there is none ("failed: no disc").
+    // The output (with unreadable sectors), or why there is none.
     std::string result_text() const;
 
     // One line for watch: with a bar on a terminal.

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <string_view>
@@ -49,7 +50,7 @@ Watcher::Watcher(sdbus::IConnection& connection, const Options& options)
         }
         if (new_owner.empty() && !error_) {
             error_ = sdbus::Error("org.freedesktop.DBus.Error.ServiceUnknown",
-                                  std::string(bus_name) + " left the bus");
+                                  std::string("freemkvd (") + bus_name + ") left the bus");
         }
     });
 }
@@ -63,7 +64,9 @@ void Watcher::watch_active() {
     }
 }
 
-void Watcher::watch(const std::string& path) { add(path, Origin::named); }
+void Watcher::watch(const std::string& path) {
+    add(path, Origin::named);
+}
 
 Watcher::Entry* Watcher::find(const std::string& path) {
     for (auto& entry : entries_) {
@@ -89,12 +92,11 @@ void Watcher::add(const std::string& path, Origin origin) {
         e.view.result = it->second.first;
         e.view.output = it->second.second;
     }
-    e.proxy = std::make_unique<JobProxy>(
-        connection_, path,
-        [this, &e](const std::string& iface, const Props& changed,
-                   const std::vector<std::string>& invalidated) {
-            on_changed(e, iface, changed, invalidated);
-        });
+    e.proxy = std::make_unique<JobProxy>(connection_, path,
+                                         [this, &e](const std::string& iface, const Props& changed,
+                                                    const std::vector<std::string>& invalidated) {
+                                             on_changed(e, iface, changed, invalidated);
+                                         });
     entries_.push_back(std::move(entry));
     read(e, job_iface);
     read(e, telemetry_iface);
@@ -112,6 +114,7 @@ void Watcher::on_read(Entry& entry, bool job, const sdbus::Error* error, const P
     --(job ? entry.reading_job : entry.reading_telemetry);
     if (!job) {
         // The chunk size is a nicety: without Telemetry it shows as "-".
+        entry.telemetry_read = true;
         if (!error) {
             entry.view.apply_telemetry(props);
         }
@@ -183,7 +186,7 @@ bool Watcher::finished() const {
         return false;
     }
     for (const auto& entry : entries_) {
-        if (!entry->dropped && !(entry->loaded && entry->view.ended())) {
+        if (!entry->dropped && !(ready(*entry) && entry->view.ended())) {
             return false;
         }
     }
@@ -223,7 +226,7 @@ std::vector<JobView> Watcher::run() {
 void Watcher::draw() {
     std::vector<Entry*> shown;
     for (const auto& entry : entries_) {
-        if (entry->loaded && !entry->dropped) {
+        if (ready(*entry) && !entry->dropped) {
             shown.push_back(entry.get());
         }
     }

@@ -23,7 +23,7 @@
 namespace freemkv::ctl {
 
 class Watcher {
-public:
+  public:
     // Subscribes to the Manager's signals and to the daemon leaving the bus.
     Watcher(sdbus::IConnection& connection, const Options& options);
     ~Watcher();
@@ -41,7 +41,7 @@ public:
     // sdbus::Error when a read fails or the daemon leaves the bus.
     std::vector<JobView> run();
 
-private:
+  private:
     enum class Origin {
         named,      // on the command line, or just started: followed even when already ended
         initial,    // present when watch_active() listed the jobs: skipped when already ended
@@ -52,9 +52,10 @@ private:
         JobView view;
         std::unique_ptr<JobProxy> proxy;
         Origin origin = Origin::named;
-        bool loaded = false;         // the first read of the Job properties arrived
-        bool dropped = false;        // ended before we looked, or vanished: not shown
-        int reading_job = 0;         // reads in flight, per interface
+        bool loaded = false;          // the first read of the Job properties arrived
+        bool telemetry_read = false;  // the first read of Telemetry answered, maybe with an error
+        bool dropped = false;         // ended before we looked, or vanished: not shown
+        int reading_job = 0;          // reads in flight, per interface
         int reading_telemetry = 0;
         std::string last_printed;
     };
@@ -68,6 +69,8 @@ private:
     void on_ended(const std::string& path, const std::string& result, const std::string& output);
     // Creates the entries for jobs added by signal; true when there were any.
     bool add_announced();
+    // Shown from when both first reads have answered, so no line lacks the chunk size.
+    static bool ready(const Entry& entry) { return entry.loaded && entry.telemetry_read; }
     bool finished() const;
     void draw();
 

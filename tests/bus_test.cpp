@@ -1,0 +1,1170 @@
+// The D-Bus API as third-party clients see it: busctl, gdbus and dbus-monitor against freemkvd on
+// a private bus of each test's own (a session bus, or a system-like bus with the shipped policy),
+// and a small sdbus-c++ client where a process per call would be too slow. The cases with a
+// throttled disc or another user need root.
+
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
+#include "support/process.hpp"
+#include "support/test_support.hpp"
+
+namespace freemkv {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using test::FaultFs;
+using test::Process;
+using test::random_bytes;
+using test::read_file;
+using test::TempDir;
+using test::write_file;
+
+constexpr std::size_t MiB = 1024 * 1024;
+constexpr const char* kName = "org.freemkv.Rip1";
+constexpr const char* kRoot = "/org/freemkv/Rip1";
+constexpr const char* kManager = "org.freemkv.Rip1.Manager";
+constexpr const char* kJob = "org.freemkv.Rip1.Job";
+constexpr const char* kTelemetry = "org.freemkv.Rip1.Telemetry";
+constexpr const char* kProperties = "org.freedesktop.DBus.Properties";
+constexpr const char* kNobody = "setpriv --reuid=nobody --regid=nogroup --clear-groups";
+
+// --- shell ---
+
+struct Shell {
+    int status = -1;     // the exit status; -1 when killed by a signal
+    std::string output;  // stdout and stderr
+    bool ok() const { return status == 0; }
+};
+
+Shell sh(const std::string& command) {
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    if (pipe == nullptr) {
+        throw std::runtime_error("cannot run: " + command);
+    }
+    Shell r;
+    std::array<char, 4096> buf{};
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
+        r.output.append(buf.data(), n);
+    }
+    int status = ::pclose(pipe);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) {
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return q + "'";
+}
+
+// A string as GVariant text for gdbus (the paths here have no quotes or backslashes).
+std::string gvariant(const std::string& s) {
+    return quote("'" + s + "'");
+}
+
+// The error name in gdbus's "GDBus.Error:NAME: message".
+std::string gdbus_error(const Shell& r) {
+    std::smatch m;
+    if (std::regex_search(r.output, m, std::regex(R"(GDBus\.Error:([A-Za-z0-9_.]+):)"))) {
+        return m[1];
+    }
+    return "(no D-Bus error in: " + r.output + ")";
+}
+
+// Every match of the first group of `pattern` in `text`.
+std::vector<std::string> all_matches(const std::string& text, const std::string& pattern) {
+    std::vector<std::string> found;
+    std::regex re(pattern);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+         ++it) {
+        found.push_back((*it)[1]);
+    }
+    return found;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+// Polls `done` every 20 ms until it holds or `timeout` passes.
+bool wait_until(const std::function<bool()>& done, Clock::duration timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (!done()) {
+        if (Clock::now() >= deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
+
+// --- images and configuration ---
+
+fs::path make_image(const fs::path& path, std::size_t size, std::uint64_t seed) {
+    write_file(path, random_bytes(size, seed));
+    return path;
+}
+
+// An ISO 9660 image labelled `label`, with one random file of `payload` bytes.
+fs::path make_iso(const TempDir& dir, const std::string& label, std::size_t payload,
+                  std::uint64_t seed) {
+    fs::path content = dir / ("content-" + label);
+    fs::create_directory(content);
+    write_file(content / "movie.m2ts", random_bytes(payload, seed));
+    fs::path iso = dir / (label + ".iso");
+    test::run("xorriso -as mkisofs -quiet -V " + label + " -o " + iso.string() + " " +
+              content.string());
+    return iso;
+}
+
+// A minimal ISO 9660 image, `sectors` long: a primary volume descriptor labelled `label` and a
+// terminator at sectors 16 and 17, random data elsewhere. (Unlabelled discs ripped in the same
+// second get the same name; parallel rips of them race for it: a name is chosen free before the
+// rip creates its .part, and the loser fails with "belongs to another disc".)
+fs::path labelled_image(const fs::path& path, const std::string& label, std::size_t sectors,
+                        std::uint64_t seed) {
+    auto data = random_bytes(sectors * 2048, seed);
+    std::fill(data.begin() + 16 * 2048, data.begin() + 18 * 2048, std::byte{0});
+    auto put = [&](std::size_t at, std::string_view text) {
+        for (char c : text) {
+            data[at++] = static_cast<std::byte>(c);
+        }
+    };
+    put(16 * 2048, "\x01" "CD001\x01");
+    put(16 * 2048 + 40, label + std::string(32 - label.size(), ' '));
+    put(17 * 2048, "\xff" "CD001\x01");
+    write_file(path, data);
+    return path;
+}
+
+// The daemon's configuration, with `library` and `state` as its directories.
+fs::path write_config(const TempDir& dir, const std::string& extra, const fs::path& library,
+                      const fs::path& state) {
+    fs::path config = dir / "freemkvd.toml";
+    std::ofstream(config) << "[library]\npath = \"" << library.string()
+                          << "\"\n\n[state]\ndir = \"" << state.string()
+                          << "\"\n\n[rip]\ncheckpoint_interval = \"1s\"\n\n"
+                          << extra;
+    return config;
+}
+
+// A directory on tmpfs, removed with its content at destruction.
+class TmpfsDir {
+  public:
+    TmpfsDir() {
+        std::string tmpl = "/dev/shm/freemkv-test-XXXXXX";
+        if (::mkdtemp(tmpl.data()) == nullptr) {
+            throw std::system_error(errno, std::generic_category(), "mkdtemp " + tmpl);
+        }
+        path_ = tmpl;
+    }
+    ~TmpfsDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TmpfsDir(const TmpfsDir&) = delete;
+    TmpfsDir& operator=(const TmpfsDir&) = delete;
+    const fs::path& path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+// A bus configured like Debian's system bus (everyone may connect; method calls and names are
+// denied unless a policy allows them), listening in `dir`, with the shipped freemkvd policy and
+// `extra` policies after it.
+fs::path write_system_bus_config(const TempDir& dir, const std::string& extra = "") {
+    fs::path config = dir / "system-bus.conf";
+    std::ofstream(config)
+        << R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=)"
+        << (dir / "system_bus_socket").string() << R"(</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  <include>)"
+        << FREEMKV_DBUS_DIR << R"(/org.freemkv.Rip1.conf</include>
+)" << extra << "</busconfig>\n";
+    return config;
+}
+
+// --- the bus and the daemon ---
+
+// A private dbus-daemon. It forks, so it is not our child; it is stopped at destruction.
+class BusDaemon {
+  public:
+    explicit BusDaemon(const std::string& config_args) {
+        Shell r = sh("dbus-daemon " + config_args + " --print-address=1 --print-pid=1 --fork");
+        for (const std::string& line : lines_of(r.output)) {
+            if (line.starts_with("unix:")) {
+                address_ = line;
+            } else if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) {
+                pid_ = std::stoi(line);
+            }
+        }
+        if (!r.ok() || address_.empty() || pid_ <= 0) {
+            if (pid_ > 0) {
+                ::kill(pid_, SIGTERM);
+            }
+            throw std::runtime_error("dbus-daemon " + config_args + " failed:\n" + r.output);
+        }
+    }
+    ~BusDaemon() {
+        ::kill(pid_, SIGTERM);
+        for (int i = 0; i < 200 && alive(); ++i) {
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    BusDaemon(const BusDaemon&) = delete;
+    BusDaemon& operator=(const BusDaemon&) = delete;
+
+    const std::string& address() const { return address_; }
+
+  private:
+    // Gone, or a zombie waiting for whoever reaps orphans here.
+    bool alive() const {
+        std::ifstream stat("/proc/" + std::to_string(pid_) + "/stat");
+        std::string s;
+        std::getline(stat, s);
+        auto paren = s.rfind(')');
+        return paren != std::string::npos && paren + 2 < s.size() && s[paren + 2] != 'Z';
+    }
+
+    std::string address_;
+    pid_t pid_ = -1;
+};
+
+// freemkvd on a private bus: `freemkvd --user` on a session bus of its own, or, given a bus
+// configuration, `freemkvd --system` on a system-like bus. Ready when the name is on the bus. At
+// destruction it gets SIGTERM and must exit 0; then the bus stops.
+class Service {
+  public:
+    struct Setup {
+        std::string config;            // extra TOML for freemkvd.toml
+        fs::path system_bus_config;    // a system-like bus with this configuration; else a session bus
+        // Default: inside the test's directory.
+        fs::path library_dir;
+        fs::path state_dir;
+    };
+
+    explicit Service(const TempDir& dir, const Setup& setup = {})
+        : dir_(dir),
+          library_(setup.library_dir.empty() ? dir / "library" : setup.library_dir),
+          system_(!setup.system_bus_config.empty()),
+          bus_(system_ ? "--config-file=" + setup.system_bus_config.string() : "--session"),
+          env_(std::string(system_ ? "DBUS_SYSTEM_BUS_ADDRESS" : "DBUS_SESSION_BUS_ADDRESS") +
+               "=" + bus_.address()) {
+        fs::path config = write_config(dir, setup.config, library_,
+                                       setup.state_dir.empty() ? dir / "state" : setup.state_dir);
+        daemon_ = std::make_unique<Process>(
+            FREEMKV_BINARY,
+            std::vector<std::string>{system_ ? "--system" : "--user", "--config", config.string()},
+            dir / "freemkvd.stdout", dir / "freemkvd.stderr", std::vector<std::string>{env_});
+        bool up = wait_until(
+            [&] {
+                return !daemon_->running() ||
+                       busctl("status " + std::string(kName) + " >/dev/null").ok();
+            },
+            20s);
+        if (!up || !daemon_->running()) {
+            throw std::runtime_error("freemkvd did not appear on the bus\n" + daemon_->output());
+        }
+    }
+    ~Service() {
+        int code = daemon_->stop(20s);
+        if (code != 0) {
+            ADD_FAILURE() << "freemkvd exited with " << code << "\n" << daemon_->output();
+        }
+    }
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    const std::string& address() const { return bus_.address(); }
+    // "DBUS_SESSION_BUS_ADDRESS=..." (or the system one), for child processes.
+    const std::string& env() const { return env_; }
+    // The same as a shell assignment, to prefix a command with.
+    std::string shell_env() const {
+        std::size_t eq = env_.find('=');
+        return env_.substr(0, eq + 1) + quote(env_.substr(eq + 1));
+    }
+    const fs::path& library() const { return library_; }
+    Process& daemon() { return *daemon_; }
+    bool system() const { return system_; }
+
+    // busctl --user (or --system) ARGS, with the bus in the environment; `as` runs it as another
+    // user (kNobody).
+    Shell busctl(const std::string& args, const std::string& as = "") const {
+        return sh(shell_env() + " " + as + " busctl " + (system_ ? "--system " : "--user ") +
+                  args);
+    }
+    // gdbus COMMAND --session (or --system) ARGS.
+    Shell gdbus(const std::string& command, const std::string& args,
+                const std::string& as = "") const {
+        return sh(shell_env() + " " + as + " gdbus " + command +
+                  (system_ ? " --system " : " --session ") + args);
+    }
+    Shell busctl_call(const std::string& path, const std::string& iface, const std::string& method,
+                      const std::string& args = "", const std::string& as = "") const {
+        return busctl("call " + std::string(kName) + " " + path + " " + iface + " " + method + " " +
+                          args,
+                      as);
+    }
+    // `method` is "INTERFACE.MEMBER"; `args` GVariant text, shell-quoted.
+    Shell gdbus_call(const std::string& path, const std::string& method,
+                     const std::string& args = "", const std::string& as = "") const {
+        return gdbus("call",
+                     "--dest " + std::string(kName) + " --object-path " + path + " --method " +
+                         method + " " + args,
+                     as);
+    }
+
+    Shell start_rip_busctl(const fs::path& source, const std::string& as = "") const {
+        return busctl_call(kRoot, kManager, "StartRip", "sa{sv} " + quote(source.string()) + " 0",
+                           as);
+    }
+    Shell start_rip_gdbus(const std::string& source, const std::string& options = "'{}'",
+                          const std::string& as = "") const {
+        return gdbus_call(kRoot, std::string(kManager) + ".StartRip",
+                          gvariant(source) + " " + options, as);
+    }
+    // The job path StartRip returned, through either tool; throws if the call failed.
+    static std::string job_of(const Shell& r) {
+        std::smatch m;
+        if (r.ok() && (std::regex_search(r.output, m, std::regex(R"(^o "([^"]+)\")")) ||
+                       std::regex_search(r.output, m, std::regex(R"(objectpath '([^']+)')")))) {
+            return m[1];
+        }
+        throw std::runtime_error("StartRip failed (" + std::to_string(r.status) + "): " + r.output);
+    }
+
+    // busctl get-property's value: `s "text"` gives text, `t 5` gives 5.
+    std::string get(const std::string& path, const std::string& iface,
+                    const std::string& name) const {
+        Shell r = busctl("get-property " + std::string(kName) + " " + path + " " + iface + " " +
+                         name);
+        if (!r.ok()) {
+            throw std::runtime_error("get-property " + name + " failed: " + r.output);
+        }
+        std::string v = r.output.substr(r.output.find(' ') + 1);
+        while (!v.empty() && v.back() == '\n') {
+            v.pop_back();
+        }
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+            v = v.substr(1, v.size() - 2);
+        }
+        return v;
+    }
+
+    // Waits for the job's Result to be set; returns it ("" after `timeout`).
+    std::string wait_for_result(const std::string& job, Clock::duration timeout = 60s) const {
+        std::string result;
+        wait_until(
+            [&] {
+                result = get(job, kJob, "Result");
+                return !result.empty();
+            },
+            timeout);
+        return result;
+    }
+
+  private:
+    const TempDir& dir_;
+    fs::path library_;
+    bool system_;
+    BusDaemon bus_;
+    std::string env_;
+    std::unique_ptr<Process> daemon_;
+};
+
+// `gdbus monitor --dest org.freemkv.Rip1`: every signal of the service, one line each, as a
+// client with match rules receives them.
+class GdbusMonitor {
+  public:
+    GdbusMonitor(const Service& service, const TempDir& dir, const std::string& name)
+        : process_("gdbus",
+                   {"monitor", service.system() ? "--system" : "--session", "--dest", kName},
+                   dir / (name + ".log"), dir / (name + ".err"), {service.env()}) {
+        // gdbus prints the owner after its match rule is in place.
+        if (!wait_until([&] { return contains(log(), "is owned by"); }, 10s)) {
+            throw std::runtime_error("gdbus monitor did not start\n" + process_.output());
+        }
+    }
+    std::string log() const { return process_.out(); }
+    std::size_t count(const std::string& part) const {
+        std::size_t n = 0;
+        for (const std::string& line : lines_of(log())) {
+            n += contains(line, part);
+        }
+        return n;
+    }
+    void stop() { process_.stop(); }
+
+  private:
+    Process process_;
+};
+
+// dbus-monitor on everything under /org/freemkv/Rip1, with a timestamp on every signal.
+class DbusMonitor {
+  public:
+    struct Signal {
+        double time = 0;
+        std::string path;
+        std::string interface;
+        std::string member;
+        std::string arg0;  // the first argument, when a string or an object path
+    };
+
+    DbusMonitor(const Service& service, const TempDir& dir, const std::string& name)
+        : process_("dbus-monitor",
+                   {"--address", service.address(), "type='signal',path_namespace='/org/freemkv'"},
+                   dir / (name + ".log"), dir / (name + ".err")) {
+        // Becoming a monitor takes the connection's unique name away: NameLost is printed then.
+        if (!wait_until([&] { return contains(process_.out(), "member=NameLost"); }, 10s)) {
+            throw std::runtime_error("dbus-monitor did not start\n" + process_.output());
+        }
+    }
+    std::string log() const { return process_.out(); }
+    void stop() { process_.stop(); }
+
+    std::vector<Signal> signals() const {
+        static const std::regex head(
+            R"(^signal time=([0-9.]+) .* path=([^;]+); interface=([^;]+); member=(\S+))");
+        static const std::regex arg(R"(^\s+(?:string|object path) "([^"]*)\")");
+        std::vector<Signal> all;
+        bool want_arg = false;
+        for (const std::string& line : lines_of(log())) {
+            std::smatch m;
+            if (std::regex_search(line, m, head)) {
+                all.push_back({std::stod(m[1]), m[2], m[3], m[4], ""});
+                want_arg = true;
+            } else if (want_arg && std::regex_search(line, m, arg)) {
+                all.back().arg0 = m[1];
+                want_arg = false;
+            } else if (!line.empty() && line[0] != ' ') {
+                want_arg = false;
+            }
+        }
+        return all;
+    }
+
+  private:
+    Process process_;
+};
+
+std::string job_path(std::uint64_t id) {
+    return std::string(kRoot) + "/job/" + std::to_string(id);
+}
+
+// --- introspection ---
+
+using Members = std::set<std::string>;
+
+std::map<std::string, std::string> attributes(const std::string& tag) {
+    std::map<std::string, std::string> attrs;
+    static const std::regex attr(R"re(([A-Za-z_]+)\s*=\s*"([^"]*)")re");
+    for (auto it = std::sregex_iterator(tag.begin(), tag.end(), attr); it != std::sregex_iterator();
+         ++it) {
+        attrs[(*it)[1]] = (*it)[2];
+    }
+    return attrs;
+}
+
+// Each interface's members as "method NAME(IN)->(OUT)", "signal NAME(ARGS)" and
+// "property NAME TYPE ACCESS", from introspection XML (just enough XML for D-Bus's).
+std::map<std::string, Members> parse_interfaces(std::string xml) {
+    xml = std::regex_replace(xml, std::regex(R"(<!--[\s\S]*?-->)"), "");
+    std::map<std::string, Members> interfaces;
+    static const std::regex iface_re(R"re(<interface\s+name="([^"]+)"\s*>([\s\S]*?)</interface>)re");
+    static const std::regex member_re(
+        R"re(<(method|signal)\s+([^>]*?)(/?)>|<property\s+([^>]*?)/?>)re");
+    static const std::regex arg_re(R"re(<arg\s+([^>]*?)/?>)re");
+    for (auto i = std::sregex_iterator(xml.begin(), xml.end(), iface_re);
+         i != std::sregex_iterator(); ++i) {
+        Members& members = interfaces[(*i)[1]];
+        std::string body = (*i)[2];
+        for (auto m = std::sregex_iterator(body.begin(), body.end(), member_re);
+             m != std::sregex_iterator(); ++m) {
+            if ((*m)[4].matched) {
+                auto a = attributes((*m)[4]);
+                members.insert("property " + a["name"] + " " + a["type"] + " " + a["access"]);
+                continue;
+            }
+            std::string kind = (*m)[1];
+            std::string name = attributes((*m)[2])["name"];
+            std::string in, out;
+            if ((*m)[3].length() == 0) {
+                std::size_t from = static_cast<std::size_t>(m->position() + m->length());
+                std::string inner = body.substr(from, body.find("</" + kind + ">", from) - from);
+                for (auto a = std::sregex_iterator(inner.begin(), inner.end(), arg_re);
+                     a != std::sregex_iterator(); ++a) {
+                    auto attrs = attributes((*a)[1]);
+                    (attrs["direction"] == "out" ? out : in) += attrs["type"];
+                }
+            }
+            members.insert(kind == "method" ? "method " + name + "(" + in + ")->(" + out + ")"
+                                            : "signal " + name + "(" + in + ")");
+        }
+    }
+    return interfaces;
+}
+
+// Our interfaces only (not org.freedesktop.DBus.*).
+std::map<std::string, Members> own_interfaces(const std::string& xml) {
+    auto all = parse_interfaces(xml);
+    std::erase_if(all, [](const auto& i) { return !i.first.starts_with("org.freemkv."); });
+    return all;
+}
+
+std::map<std::string, Members> shipped_interface(const std::string& iface) {
+    return parse_interfaces(test::slurp(fs::path(FREEMKV_DBUS_DIR) / (iface + ".xml")));
+}
+
+// --- sdbus-c++ clients ---
+
+using Options = std::map<std::string, sdbus::Variant>;
+
+// Counts the Manager's JobAdded and JobEnded as a client subscribed to them; on each JobEnded it
+// may read the job's properties right away from the handler, as a notifier would.
+class ManagerWatcher {
+  public:
+    struct Ended {
+        std::uint64_t id;
+        std::string job, result, output;
+        std::string read_result, read_output;  // the properties, read on the signal
+    };
+
+    ManagerWatcher(const std::string& address, bool read_on_ended)
+        : connection_(sdbus::createSessionBusConnectionWithAddress(address)),
+          manager_(sdbus::createProxy(*connection_, kName, kRoot)) {
+        manager_->uponSignal("JobAdded")
+            .onInterface(kManager)
+            .call([this](std::uint64_t, const sdbus::ObjectPath&, const std::string&) {
+                ++added_;
+            });
+        manager_->uponSignal("JobEnded")
+            .onInterface(kManager)
+            .call([this, read_on_ended](std::uint64_t id, const sdbus::ObjectPath& job,
+                                        const std::string& result, const std::string& output) {
+                Ended e{id, job, result, output, "", ""};
+                if (read_on_ended) {
+                    auto proxy = sdbus::createProxy(*connection_, kName, job);
+                    e.read_result = proxy->getProperty("Result").onInterface(kJob).get<std::string>();
+                    e.read_output =
+                        proxy->getProperty("OutputPath").onInterface(kJob).get<std::string>();
+                }
+                std::lock_guard lock(mutex_);
+                ended_.push_back(std::move(e));
+            });
+        manager_->finishRegistration();  // the match rules are in place on return
+        connection_->enterEventLoopAsync();
+    }
+    ~ManagerWatcher() { connection_->leaveEventLoop(); }
+
+    std::size_t added() const { return added_; }
+    std::vector<Ended> ended() const {
+        std::lock_guard lock(mutex_);
+        return ended_;
+    }
+    std::size_t ended_count() const {
+        std::lock_guard lock(mutex_);
+        return ended_.size();
+    }
+
+  private:
+    std::unique_ptr<sdbus::IConnection> connection_;
+    std::unique_ptr<sdbus::IProxy> manager_;
+    std::atomic<std::size_t> added_{0};
+    mutable std::mutex mutex_;
+    std::vector<Ended> ended_;
+};
+
+// === 1. every method through busctl and gdbus ===
+
+TEST(BusApi, EveryMethodThroughBusctlAndGdbus) {
+    TempDir dir;
+    fs::path iso = make_iso(dir, "BUSCTL_DISC", 3 * MiB, 1);
+    fs::path img = make_image(dir / "gdbus.img", 2 * MiB + 5 * 2048, 2);
+    Service service(dir);
+
+    // ListDrives: whatever drives this machine has, both tools list the same.
+    Shell drives_b = service.busctl_call(kRoot, kManager, "ListDrives");
+    Shell drives_g = service.gdbus_call(kRoot, std::string(kManager) + ".ListDrives");
+    ASSERT_TRUE(drives_b.ok()) << drives_b.output;
+    ASSERT_TRUE(drives_g.ok()) << drives_g.output;
+    EXPECT_TRUE(drives_b.output.starts_with("ao ")) << drives_b.output;
+    EXPECT_EQ(all_matches(drives_b.output, R"re("(/[^"]*)")re"),
+              all_matches(drives_g.output, R"('(/[^']*)')"));
+
+    std::string job1 = Service::job_of(service.start_rip_busctl(iso));
+    std::string job2 = Service::job_of(service.start_rip_gdbus(img.string()));
+    const std::regex job_re(R"(^/org/freemkv/Rip1/job/[0-9]+$)");
+    EXPECT_TRUE(std::regex_match(job1, job_re)) << job1;
+    EXPECT_TRUE(std::regex_match(job2, job_re)) << job2;
+    EXPECT_NE(job1, job2);
+
+    Shell jobs_b = service.busctl_call(kRoot, kManager, "ListJobs");
+    Shell jobs_g = service.gdbus_call(kRoot, std::string(kManager) + ".ListJobs");
+    ASSERT_TRUE(jobs_b.ok()) << jobs_b.output;
+    ASSERT_TRUE(jobs_g.ok()) << jobs_g.output;
+    EXPECT_EQ(all_matches(jobs_b.output, R"re("(/[^"]*)")re"),
+              (std::vector<std::string>{job1, job2}));
+    EXPECT_EQ(all_matches(jobs_g.output, R"('(/[^']*)')"), (std::vector<std::string>{job1, job2}));
+
+    for (const auto& [job, source] : {std::pair{job1, iso}, std::pair{job2, img}}) {
+        SCOPED_TRACE(job);
+        ASSERT_EQ(service.wait_for_result(job), "ok");
+        std::string size = std::to_string(fs::file_size(source));
+
+        // Properties.Get, both ways.
+        EXPECT_EQ(service.get(job, kJob, "State"), "done");
+        std::string output = service.get(job, kJob, "OutputPath");
+        Shell result_g = service.gdbus_call(job, std::string(kProperties) + ".Get",
+                                            gvariant(kJob) + " " + gvariant("Result"));
+        EXPECT_EQ(result_g.output, "(<'ok'>,)\n");
+        Shell output_g = service.gdbus_call(job, std::string(kProperties) + ".Get",
+                                            gvariant(kJob) + " " + gvariant("OutputPath"));
+        EXPECT_EQ(output_g.output, "(<'" + output + "'>,)\n");
+        EXPECT_EQ(service.get(job, kJob, "BytesDone"), size);
+        EXPECT_EQ(service.get(job, kJob, "BytesTotal"), size);
+        EXPECT_EQ(service.get(job, kJob, "Progress"), "1");
+        EXPECT_EQ(service.get(job, kJob, "Source"), source.string());
+        EXPECT_EQ(service.get(job, kJob, "Cancelable"), "false");
+        EXPECT_EQ(service.get(job, kJob, "StartedByUid"), std::to_string(::getuid()));
+        EXPECT_EQ(service.get(job, kJob, "UnreadableSectors"), "0");
+
+        EXPECT_EQ(fs::path(output).parent_path(), service.library());
+        ASSERT_TRUE(fs::exists(output)) << output;
+        EXPECT_TRUE(read_file(output) == read_file(source)) << output << " differs from " << source;
+
+        // Properties.GetAll, both ways, on both interfaces of the job.
+        Shell all_b = service.busctl_call(job, kProperties, "GetAll", "s " + std::string(kJob));
+        ASSERT_TRUE(all_b.ok()) << all_b.output;
+        EXPECT_TRUE(contains(all_b.output, R"("Result" s "ok")")) << all_b.output;
+        EXPECT_TRUE(contains(all_b.output, R"("State" s "done")")) << all_b.output;
+        EXPECT_TRUE(contains(all_b.output, "\"OutputPath\" s \"" + output + "\"")) << all_b.output;
+        EXPECT_TRUE(contains(all_b.output, "\"BytesDone\" t " + size + " ")) << all_b.output;
+        Shell all_g =
+            service.gdbus_call(job, std::string(kProperties) + ".GetAll", gvariant(kJob));
+        ASSERT_TRUE(all_g.ok()) << all_g.output;
+        EXPECT_TRUE(contains(all_g.output, "'Result': <'ok'>")) << all_g.output;
+        EXPECT_TRUE(contains(all_g.output, "'OutputPath': <'" + output + "'>")) << all_g.output;
+        EXPECT_TRUE(contains(all_g.output, "'BytesDone': <uint64 " + size + ">")) << all_g.output;
+        Shell tel_b =
+            service.busctl_call(job, kProperties, "GetAll", "s " + std::string(kTelemetry));
+        EXPECT_TRUE(contains(tel_b.output, "\"ChunkBytes\" t ")) << tel_b.output;
+        Shell tel_g =
+            service.gdbus_call(job, std::string(kProperties) + ".GetAll", gvariant(kTelemetry));
+        EXPECT_TRUE(contains(tel_g.output, "'ChunkBytes': <uint64 ")) << tel_g.output;
+
+        // Job.Cancel, both ways: the job has ended.
+        Shell cancel_b = service.busctl_call(job, kJob, "Cancel", "a{sv} 0");
+        EXPECT_FALSE(cancel_b.ok());
+        EXPECT_TRUE(contains(cancel_b.output, "has already ended")) << cancel_b.output;
+        Shell cancel_g = service.gdbus_call(job, std::string(kJob) + ".Cancel", "'{}'");
+        EXPECT_EQ(gdbus_error(cancel_g), "org.freemkv.Rip1.Error.Failed");
+    }
+    EXPECT_EQ(fs::path(service.get(job1, kJob, "OutputPath")).filename(), "BUSCTL_DISC.iso");
+    EXPECT_EQ(service.get(job1, kJob, "DiscLabel"), "BUSCTL_DISC");
+
+    // The manager's properties.
+    Shell manager_b = service.busctl_call(kRoot, kProperties, "GetAll", "s " + std::string(kManager));
+    ASSERT_TRUE(manager_b.ok()) << manager_b.output;
+    EXPECT_TRUE(contains(manager_b.output, "\"LibraryPath\" s \"" + service.library().string() + "\""))
+        << manager_b.output;
+    EXPECT_TRUE(contains(manager_b.output, R"("QueueLength" u 0)")) << manager_b.output;
+    EXPECT_TRUE(contains(manager_b.output, R"("RunningJobs" u 0)")) << manager_b.output;
+    Shell manager_g =
+        service.gdbus_call(kRoot, std::string(kProperties) + ".GetAll", gvariant(kManager));
+    ASSERT_TRUE(manager_g.ok()) << manager_g.output;
+    EXPECT_TRUE(contains(manager_g.output, "'LibraryPath': <'" + service.library().string() + "'>"))
+        << manager_g.output;
+    EXPECT_TRUE(std::regex_search(manager_g.output, std::regex(R"('Version': <'[0-9]+\.[0-9.]+'>)")))
+        << manager_g.output;
+    EXPECT_EQ(service.get(kRoot, kManager, "Version"),
+              all_matches(manager_g.output, R"('Version': <'([^']+)'>)").at(0));
+
+    // ObjectManager: each job with both of its interfaces.
+    Shell managed_b = service.busctl_call(kRoot, "org.freedesktop.DBus.ObjectManager",
+                                          "GetManagedObjects");
+    Shell managed_g = service.gdbus_call(kRoot, "org.freedesktop.DBus.ObjectManager.GetManagedObjects");
+    ASSERT_TRUE(managed_b.ok()) << managed_b.output;
+    ASSERT_TRUE(managed_g.ok()) << managed_g.output;
+    for (const std::string& job : {job1, job2}) {
+        // The part of the reply from this object's path to the next object's.
+        auto section = [](const std::string& text, const std::string& start,
+                          const std::string& next) {
+            std::size_t from = text.find(start);
+            if (from == std::string::npos) {
+                return std::string();
+            }
+            return text.substr(from, text.find(next, from + start.size()) - from);
+        };
+        std::string b = section(managed_b.output, "\"" + job + "\"", "\"/org/freemkv/Rip1/");
+        std::string g = section(managed_g.output, "'" + job + "'", "'/org/freemkv/Rip1/");
+        for (const char* iface : {kJob, kTelemetry}) {
+            EXPECT_TRUE(contains(b, std::string("\"") + iface + "\"")) << job << ": " << b;
+            EXPECT_TRUE(contains(g, std::string("'") + iface + "'")) << job << ": " << g;
+        }
+        EXPECT_TRUE(contains(g, "'Result': <'ok'>")) << g;
+    }
+}
+
+// === 2. introspection matches dbus/*.xml ===
+
+TEST(BusApi, IntrospectionMatchesTheShippedXml) {
+    TempDir dir;
+    fs::path img = make_image(dir / "disc.img", 64 * 2048, 3);
+    Service service(dir);
+    std::string job = Service::job_of(service.start_rip_busctl(img));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+
+    std::map<std::string, std::vector<std::string>> objects{
+        {kRoot, {kManager}},
+        {job, {kJob, kTelemetry}},
+    };
+    Shell drives = service.busctl_call(kRoot, kManager, "ListDrives");
+    for (const std::string& drive : all_matches(drives.output, R"re("(/[^"]*)")re")) {
+        objects[drive] = {"org.freemkv.Rip1.Drive"};
+    }
+    if (objects.size() == 2) {
+        std::printf("no optical drive here: org.freemkv.Rip1.Drive is not introspected\n");
+    }
+    for (const auto& [path, ifaces] : objects) {
+        SCOPED_TRACE(path);
+        std::map<std::string, Members> expected;
+        for (const std::string& iface : ifaces) {
+            auto shipped = shipped_interface(iface);
+            ASSERT_EQ(shipped.size(), 1u) << iface;
+            ASSERT_FALSE(shipped.begin()->second.empty()) << iface;
+            expected.insert(shipped.begin(), shipped.end());
+        }
+        Shell b = service.busctl("introspect --xml-interface " + std::string(kName) + " " + path);
+        Shell g = service.gdbus("introspect",
+                                "--xml --dest " + std::string(kName) + " --object-path " + path);
+        ASSERT_TRUE(b.ok()) << b.output;
+        ASSERT_TRUE(g.ok()) << g.output;
+        EXPECT_EQ(own_interfaces(b.output), expected) << b.output;
+        EXPECT_EQ(own_interfaces(g.output), expected) << g.output;
+    }
+    // The manager also serves the ObjectManager the API promises.
+    Shell root = service.busctl("introspect --xml-interface " + std::string(kName) + " " + kRoot);
+    EXPECT_EQ(parse_interfaces(root.output).count("org.freedesktop.DBus.ObjectManager"), 1u);
+}
+
+// === 3. signals: JobAdded, Completed, JobEnded, with the result readable first ===
+
+TEST(BusSignals, JobEndedFollowsCompletedAndTheResultProperties) {
+    TempDir dir;
+    fs::path img = make_image(dir / "disc.img", 4 * MiB, 4);
+    Service service(dir);
+    GdbusMonitor monitor(service, dir, "monitor");
+    ManagerWatcher reader(service.address(), true);
+
+    std::string job = Service::job_of(service.start_rip_gdbus(img.string()));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+    std::string output = service.get(job, kJob, "OutputPath");
+    std::string id = job.substr(job.rfind('/') + 1);
+    ASSERT_TRUE(wait_until([&] { return monitor.count(".JobEnded (") > 0; }, 10s))
+        << monitor.log();
+    monitor.stop();
+
+    auto lines = lines_of(monitor.log());
+    auto find_all = [&](const std::function<bool(const std::string&)>& match) {
+        std::vector<std::size_t> at;
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            if (match(lines[i])) {
+                at.push_back(i);
+            }
+        }
+        return at;
+    };
+    auto added = find_all([&](const std::string& l) {
+        return l == std::string(kRoot) + ": " + kManager + ".JobAdded (uint64 " + id +
+                        ", objectpath '" + job + "', '" + img.string() + "')";
+    });
+    auto result_set = find_all([&](const std::string& l) {
+        return l.starts_with(job + ": " + kProperties + ".PropertiesChanged ('" + kJob + "'") &&
+               contains(l, "'Result': <'ok'>");
+    });
+    auto completed = find_all(
+        [&](const std::string& l) { return l == job + ": " + kJob + ".Completed (true, 'ok')"; });
+    auto ended = find_all([&](const std::string& l) {
+        return contains(l, std::string(".JobEnded (")) && contains(l, "'" + job + "'");
+    });
+    ASSERT_EQ(added.size(), 1u) << monitor.log();
+    ASSERT_EQ(result_set.size(), 1u) << monitor.log();
+    ASSERT_EQ(completed.size(), 1u) << monitor.log();
+    ASSERT_EQ(ended.size(), 1u) << monitor.log();
+    EXPECT_LT(added[0], result_set[0]);
+    EXPECT_LT(result_set[0], completed[0]);
+    EXPECT_LT(completed[0], ended[0]);
+    // The Result change carries the output path with it.
+    EXPECT_TRUE(contains(lines[result_set[0]], "'OutputPath': <'" + output + "'>"))
+        << lines[result_set[0]];
+    EXPECT_EQ(lines[ended[0]], std::string(kRoot) + ": " + kManager + ".JobEnded (uint64 " + id +
+                                   ", objectpath '" + job + "', 'ok', '" + output + "')");
+
+    // A client that reads the job's properties from its JobEnded handler sees the outcome.
+    ASSERT_TRUE(wait_until([&] { return reader.ended_count() == 1; }, 5s));
+    auto seen = reader.ended().at(0);
+    EXPECT_EQ(seen.job, job);
+    EXPECT_EQ(seen.result, "ok");
+    EXPECT_EQ(seen.output, output);
+    EXPECT_EQ(seen.read_result, "ok");
+    EXPECT_EQ(seen.read_output, output);
+}
+
+// === 4. PropertiesChanged is rate-bound during a rip ===
+
+TEST(BusSignals, PropertiesChangedAtMostAFewPerSecondDuringARip) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path image = make_image(dir / "slow.img", 160 * MiB, 5);
+    // About 4 s at 40 MB/s. The image file on faultfs, not a loop device over it: a loop device
+    // is not an optical drive, and StartRip takes only managed drives or image files.
+    FaultFs slow(image, "--read-bps 40000000 --read-only");
+    Service service(dir);
+    DbusMonitor monitor(service, dir, "monitor");
+
+    std::string job = Service::job_of(service.start_rip_busctl(slow.disk()));
+    ASSERT_EQ(service.wait_for_result(job, 60s), "ok");
+    std::string output = service.get(job, kJob, "OutputPath");
+    ASSERT_TRUE(wait_until([&] { return contains(monitor.log(), "member=JobEnded"); }, 10s));
+    monitor.stop();
+    EXPECT_TRUE(sh("cmp " + quote(output) + " " + quote(image.string())).ok());
+
+    std::map<std::string, std::vector<double>> times;  // per interface
+    for (const auto& s : monitor.signals()) {
+        if (s.path == job && s.member == "PropertiesChanged") {
+            times[s.arg0].push_back(s.time);
+        }
+    }
+    for (const char* iface : {kJob, kTelemetry}) {
+        SCOPED_TRACE(iface);
+        const std::vector<double>& t = times[iface];
+        ASSERT_GT(t.size(), 0u) << monitor.log();
+        double span = t.back() - t.front();
+        std::map<long, int> per_second;  // whole seconds since the first
+        for (double x : t) {
+            ++per_second[static_cast<long>(x - t.front())];
+        }
+        int most = 0;
+        std::string counts;
+        for (const auto& [second, n] : per_second) {
+            most = std::max(most, n);
+            counts += " " + std::to_string(n);
+        }
+        int window = 0;  // the most in any 1 s window
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            window = std::max(
+                window, static_cast<int>(std::upper_bound(t.begin(), t.end(), t[i] + 0.999) -
+                                         t.begin() - static_cast<std::ptrdiff_t>(i)));
+        }
+        std::printf("%s: %zu PropertiesChanged over %.2f s, per second:%s; most in any 1 s: %d\n",
+                    iface, t.size(), span, counts.c_str(), window);
+        EXPECT_GT(span, 2.0) << "the rip was too short to measure a rate";
+        EXPECT_LE(most, 5);
+        EXPECT_LE(window, 6);
+        EXPECT_LE(static_cast<double>(t.size() - 1) / span, 4.5);
+    }
+}
+
+// === 5. a burst of thousands of worker-driven signals all arrives ===
+
+TEST(BusSignals, BurstOfFifteenHundredJobsDeliversEveryJobEnded) {
+    constexpr std::size_t jobs = 1500;
+    TempDir dir;
+    fs::create_directory(dir / "images");
+    std::vector<fs::path> images;
+    for (std::size_t i = 0; i < jobs; ++i) {
+        // Labelled, so that each rip gets a name of its own (see labelled_image).
+        std::size_t sectors = 18 + (i * 7919) % 15;  // 36 KiB to 64 KiB
+        char label[16];
+        std::snprintf(label, sizeof label, "BURST_%04zu", i);
+        images.push_back(
+            labelled_image(dir / "images" / (std::string(label) + ".iso"), label, sectors, 1000 + i));
+    }
+    // Every ended job stays an object, so nothing is trimmed while the signals go out. The
+    // library and the job journal (saved with fsync several times per job) are on tmpfs, so the
+    // jobs end as fast as the workers go; on the disk this burst would take about a minute.
+    TmpfsDir state;
+    Service service(dir, {.config = "[queue]\nmax_parallel = 4\nhistory = 2000\n",
+                          .library_dir = state.path() / "library",
+                          .state_dir = state.path() / "state"});
+    GdbusMonitor monitor(service, dir, "monitor");
+    ManagerWatcher watcher(service.address(), false);
+
+    auto started = Clock::now();
+    {
+        auto connection = sdbus::createSessionBusConnectionWithAddress(service.address());
+        auto manager = sdbus::createProxy(*connection, kName, kRoot);
+        for (const fs::path& image : images) {
+            sdbus::ObjectPath job;
+            manager->callMethod("StartRip")
+                .onInterface(kManager)
+                .withArguments(image.string(), Options{})
+                .storeResultsTo(job);
+        }
+    }
+    double submitted = std::chrono::duration<double>(Clock::now() - started).count();
+    bool all = wait_until(
+        [&] { return watcher.ended_count() == jobs && monitor.count(".JobEnded (") == jobs; },
+        100s);
+    double done = std::chrono::duration<double>(Clock::now() - started).count();
+    monitor.stop();
+    std::size_t monitor_ended = monitor.count(".JobEnded (");
+    std::size_t monitor_ok = monitor.count("', 'ok', '");
+    std::printf("%zu StartRip calls in %.1f s; JobEnded received: %zu by an sdbus-c++ client, "
+                "%zu by gdbus monitor (%zu ok) after %.1f s\n",
+                jobs, submitted, watcher.ended_count(), monitor_ended, monitor_ok, done);
+    EXPECT_TRUE(all);
+    EXPECT_EQ(watcher.added(), jobs);
+    EXPECT_EQ(monitor.count(".JobAdded ("), jobs);
+    EXPECT_EQ(monitor_ended, jobs);
+    EXPECT_EQ(monitor_ok, jobs);
+    auto ended = watcher.ended();
+    std::set<std::uint64_t> ids;
+    std::size_t ok = 0;
+    for (const auto& e : ended) {
+        ids.insert(e.id);
+        ok += e.result == "ok";
+    }
+    EXPECT_EQ(ids.size(), jobs) << "each job ends once";
+    EXPECT_EQ(ok, jobs);
+    Shell listed = service.busctl_call(kRoot, kManager, "ListJobs");
+    EXPECT_TRUE(listed.output.starts_with("ao " + std::to_string(jobs) + " ")) << "history 2000";
+}
+
+// === 6. bad arguments: named errors, and the daemon keeps serving ===
+
+TEST(BusErrors, BadArgumentsGetNamedErrorsAndTheDaemonKeepsServing) {
+    TempDir dir;
+    fs::path img = make_image(dir / "disc.img", 32 * 2048, 6);
+    fs::path other = make_image(dir / "other.img", 16 * 2048, 7);
+    Service service(dir);
+
+    auto error_of = [&](const std::string& source, const std::string& options = "'{}'") {
+        return gdbus_error(service.start_rip_gdbus(source, options));
+    };
+    EXPECT_EQ(error_of(""), "org.freemkv.Rip1.Error.InvalidArgs");
+    EXPECT_EQ(error_of("disc.img"), "org.freemkv.Rip1.Error.InvalidArgs");
+    EXPECT_EQ(error_of((dir / "no-such.img").string()), "org.freemkv.Rip1.Error.NotFound");
+    EXPECT_EQ(error_of("/dev/sda"), "org.freemkv.Rip1.Error.NotFound");
+    EXPECT_EQ(error_of(dir.path().string()), "org.freemkv.Rip1.Error.InvalidArgs");
+    EXPECT_EQ(error_of(img.string(), quote("{'x': <1>}")), "org.freemkv.Rip1.Error.InvalidArgs");
+    // busctl reports them too (with the message; it does not print the name).
+    Shell relative = service.busctl_call(kRoot, kManager, "StartRip", "sa{sv} disc.img 0");
+    EXPECT_FALSE(relative.ok());
+    EXPECT_TRUE(contains(relative.output, "is not absolute")) << relative.output;
+    Shell options = service.busctl_call(kRoot, kManager, "StartRip",
+                                        "sa{sv} " + img.string() + " 1 x i 1");
+    EXPECT_FALSE(options.ok());
+    EXPECT_TRUE(contains(options.output, "takes no options")) << options.output;
+    // Not a job.
+    Shell nothing = service.gdbus_call(job_path(999), std::string(kJob) + ".Cancel", "'{}'");
+    EXPECT_FALSE(nothing.ok()) << nothing.output;
+
+    std::string job = Service::job_of(service.start_rip_gdbus(img.string()));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+    Shell cancel = service.gdbus_call(job, std::string(kJob) + ".Cancel", "'{}'");
+    EXPECT_EQ(gdbus_error(cancel), "org.freemkv.Rip1.Error.Failed");
+    Shell cancel_options =
+        service.gdbus_call(job, std::string(kJob) + ".Cancel", quote("{'x': <1>}"));
+    EXPECT_EQ(gdbus_error(cancel_options), "org.freemkv.Rip1.Error.InvalidArgs");
+
+    // Still serving.
+    ASSERT_TRUE(service.daemon().running());
+    std::string next = Service::job_of(service.start_rip_busctl(other));
+    EXPECT_EQ(service.wait_for_result(next), "ok");
+}
+
+// A rip that takes long enough to be cancelled or collided with: the image file on faultfs.
+constexpr const char* kSlow = "--read-bps 8000000 --read-only";
+
+TEST(BusErrors, CancelAndBusyWhileQueuedOrRunning) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path slow_image = make_image(dir / "slow.img", 64 * MiB, 8);  // 8 s at 8 MB/s
+    fs::path small = make_image(dir / "small.img", 64 * 2048, 9);
+    FaultFs slow(slow_image, kSlow);
+    Service service(dir, {.config = "[queue]\nmax_parallel = 1\n"});
+
+    std::string running = Service::job_of(service.start_rip_busctl(slow.disk()));
+    ASSERT_TRUE(wait_until([&] { return service.get(running, kJob, "State") == "running"; }, 10s));
+    std::string queued = Service::job_of(service.start_rip_gdbus(small.string()));
+    EXPECT_EQ(service.get(queued, kJob, "State"), "queued");
+    EXPECT_EQ(service.get(kRoot, kManager, "RunningJobs"), "1");
+
+    // The same source again, while running and while queued.
+    EXPECT_EQ(gdbus_error(service.start_rip_gdbus(slow.disk().string())),
+              "org.freemkv.Rip1.Error.Busy");
+    EXPECT_EQ(gdbus_error(service.start_rip_gdbus(small.string())), "org.freemkv.Rip1.Error.Busy");
+    Shell busy_b = service.start_rip_busctl(small);
+    EXPECT_FALSE(busy_b.ok());
+    EXPECT_TRUE(contains(busy_b.output, "already has job")) << busy_b.output;
+
+    // Cancel the queued one with gdbus, the running one with busctl.
+    Shell cancel_g = service.gdbus_call(queued, std::string(kJob) + ".Cancel", "'{}'");
+    EXPECT_TRUE(cancel_g.ok()) << cancel_g.output;
+    EXPECT_EQ(service.wait_for_result(queued, 5s), "cancelled");
+    EXPECT_EQ(service.get(queued, kJob, "State"), "cancelled");
+    Shell cancel_b = service.busctl_call(running, kJob, "Cancel", "a{sv} 0");
+    EXPECT_TRUE(cancel_b.ok()) << cancel_b.output;
+    EXPECT_EQ(service.wait_for_result(running, 10s), "cancelled");
+    EXPECT_EQ(service.get(running, kJob, "State"), "cancelled");
+    EXPECT_EQ(service.get(running, kJob, "Resumable"), "true");
+    EXPECT_EQ(service.get(running, kJob, "Cancelable"), "false");
+    EXPECT_EQ(gdbus_error(service.gdbus_call(running, std::string(kJob) + ".Cancel", "'{}'")),
+              "org.freemkv.Rip1.Error.Failed");
+
+    // Both sources are free again.
+    std::string again = Service::job_of(service.start_rip_gdbus(small.string()));
+    EXPECT_EQ(service.wait_for_result(again), "ok");
+}
+
+// === 7. a system-like bus with the shipped policy ===
+
+TEST(SystemBus, ShippedPolicyLetsEveryoneReadButOnlyPrivilegedUsersRip) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms(0755));  // the socket, for nobody
+    fs::path img = make_image(dir / "disc.img", 32 * 2048, 10);
+    fs::permissions(img, fs::perms(0644));
+    Service service(dir, {.system_bus_config = write_system_bus_config(dir)});
+
+    // Root may rip.
+    std::string job = Service::job_of(service.start_rip_busctl(img));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+
+    // Anyone may read.
+    Shell version = service.busctl("get-property " + std::string(kName) + " " + kRoot + " " +
+                                       kManager + " Version",
+                                   kNobody);
+    EXPECT_TRUE(version.ok()) << version.output;
+    Shell result = service.gdbus_call(job, std::string(kProperties) + ".Get",
+                                      gvariant(kJob) + " " + gvariant("Result"), kNobody);
+    EXPECT_EQ(result.output, "(<'ok'>,)\n");
+    Shell all = service.gdbus_call(job, std::string(kProperties) + ".GetAll", gvariant(kJob),
+                                   kNobody);
+    EXPECT_TRUE(contains(all.output, "'State': <'done'>")) << all.output;
+    Shell jobs_b = service.busctl_call(kRoot, kManager, "ListJobs", "", kNobody);
+    EXPECT_EQ(jobs_b.output, "ao 1 \"" + job + "\"\n");
+    Shell jobs_g = service.gdbus_call(kRoot, std::string(kManager) + ".ListJobs", "", kNobody);
+    EXPECT_EQ(jobs_g.output, "([objectpath '" + job + "'],)\n");
+    Shell drives = service.busctl_call(kRoot, kManager, "ListDrives", "", kNobody);
+    EXPECT_TRUE(drives.ok()) << drives.output;
+    Shell managed = service.gdbus_call(
+        kRoot, "org.freedesktop.DBus.ObjectManager.GetManagedObjects", "", kNobody);
+    EXPECT_TRUE(contains(managed.output, job)) << managed.output;
+    Shell introspect = service.busctl("introspect " + std::string(kName) + " " + job, kNobody);
+    EXPECT_TRUE(contains(introspect.output, ".Cancel")) << introspect.output;
+
+    // Only root, the service user and the freemkv group may start and cancel.
+    const std::string denied = "org.freedesktop.DBus.Error.AccessDenied";
+    EXPECT_EQ(gdbus_error(service.start_rip_gdbus(img.string(), "'{}'", kNobody)), denied);
+    Shell start_b = service.start_rip_busctl(img, kNobody);
+    EXPECT_FALSE(start_b.ok());
+    EXPECT_TRUE(contains(start_b.output, "Rejected send message")) << start_b.output;
+    EXPECT_EQ(gdbus_error(service.gdbus_call(job, std::string(kJob) + ".Cancel", "'{}'", kNobody)),
+              denied);
+    Shell cancel_b = service.busctl_call(job, kJob, "Cancel", "a{sv} 0", kNobody);
+    EXPECT_FALSE(cancel_b.ok());
+    EXPECT_TRUE(contains(cancel_b.output, "Rejected send message")) << cancel_b.output;
+    // Nor may anyone else own the name.
+    Shell own = sh(service.shell_env() + " " + kNobody +
+                   " gdbus call --system --dest org.freedesktop.DBus --object-path "
+                   "/org/freedesktop/DBus --method org.freedesktop.DBus.RequestName " +
+                   gvariant(kName) + " 0");
+    EXPECT_EQ(gdbus_error(own), denied);
+
+    Shell listed = service.busctl_call(kRoot, kManager, "ListJobs");
+    EXPECT_EQ(listed.output, "ao 1 \"" + job + "\"\n") << "nothing was started";
+}
+
+TEST(SystemBus, DaemonChecksTheCallersReadAccessToAnImage) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms(0755));
+    fs::create_directory(dir / "images");
+    fs::permissions(dir / "images", fs::perms(0755));
+    fs::path secret = make_image(dir / "images" / "secret.img", 32 * 2048, 11);
+    fs::permissions(secret, fs::perms(0600));
+    fs::path public_img = make_image(dir / "images" / "public.img", 48 * 2048, 12);
+    fs::permissions(public_img, fs::perms(0644));
+    // For this test only: nobody may call StartRip.
+    Service service(dir, {.system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
+    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
+           send_member="StartRip"/>
+  </policy>
+)")});
+
+    Shell refused = service.start_rip_gdbus(secret.string(), "'{}'", kNobody);
+    EXPECT_EQ(gdbus_error(refused), "org.freemkv.Rip1.Error.NotAuthorized");
+    EXPECT_TRUE(contains(refused.output, secret.string())) << refused.output;
+
+    std::string job = Service::job_of(service.start_rip_gdbus(public_img.string(), "'{}'", kNobody));
+    EXPECT_EQ(service.get(job, kJob, "StartedByUid"), "65534");
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+    EXPECT_TRUE(read_file(service.get(job, kJob, "OutputPath")) == read_file(public_img));
+
+    // Root may rip what nobody may not.
+    std::string root_job = Service::job_of(service.start_rip_busctl(secret));
+    EXPECT_EQ(service.wait_for_result(root_job), "ok");
+}
+
+}  // namespace
+}  // namespace freemkv
