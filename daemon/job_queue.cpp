@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "disc_info.hpp"
 #include "naming.hpp"
 
@@ -223,23 +225,45 @@ DiscInfo JobQueue::prepare(JobInfo& job) {
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
-    {
-        // An earlier, unfinished rip of this very disc: continue it.
-        std::lock_guard lock(mutex_);
-        for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-            const JobInfo& old = it->info;
-            if (old.identity == disc.identity && !old.output.empty() &&
-                std::filesystem::exists(old.output.string() + ".part") &&
-                std::filesystem::exists(mapfile_path(old.output))) {
-                job.output = old.output;
-                return disc;
-            }
-        }
-    }
     NameFields fields{disc.label, disc.volume_id, std::string(to_string(disc.type)),
                       job.request.drive, std::chrono::system_clock::now()};
     auto relative = expand_template(config_.naming, fields);
-    job.output = choose_output(config_.library, relative, ".iso", config_.on_exists);
+    job.output.clear();
+
+    // Choosing and recording the name happen under the lock, so two rips starting at once
+    // never get the same name (their files do not exist yet to tell them apart).
+    std::lock_guard lock(mutex_);
+    std::set<std::filesystem::path> reserved;
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        const JobInfo& other = it->info;
+        if (other.id == job.id || other.output.empty()) {
+            continue;
+        }
+        if (other.state == JobState::running) {
+            reserved.insert(other.output);
+            continue;
+        }
+        // An earlier, unfinished rip of this very disc: continue it.
+        if (job.output.empty() && other.identity == disc.identity &&
+            std::filesystem::exists(other.output.string() + ".part") &&
+            std::filesystem::exists(mapfile_path(other.output))) {
+            job.output = other.output;
+        }
+    }
+    // A job re-queued after a restart keeps its own name.
+    if (Entry* self = find(job.id);
+        job.output.empty() && !self->info.output.empty() && self->info.identity == disc.identity) {
+        job.output = self->info.output;
+    }
+    if (job.output.empty() || reserved.contains(job.output)) {
+        job.output = choose_output(config_.library, relative, ".iso", config_.on_exists, reserved);
+    }
+    Entry* self = find(job.id);
+    self->info.label = job.label;
+    self->info.identity = job.identity;
+    self->info.output = job.output;
+    self->info.progress.bytes_total = job.progress.bytes_total;
+    save_journal();
     std::filesystem::create_directories(job.output.parent_path());
     return disc;
 }
@@ -282,15 +306,6 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     RipResult result;
     try {
         DiscInfo disc = prepare(job);
-        {
-            std::lock_guard lock(mutex_);
-            Entry* e = find(id);
-            e->info.label = job.label;
-            e->info.identity = job.identity;
-            e->info.output = job.output;
-            e->info.progress.bytes_total = job.progress.bytes_total;
-            save_journal();
-        }
         RipOptions options;
         options.block_sectors =
             config_.ecc_sectors ? config_.ecc_sectors : ecc_block_sectors(disc.type);

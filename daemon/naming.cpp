@@ -307,7 +307,8 @@ fs::path expand_template(std::string_view tmpl, const NameFields& fields) {
 }
 
 fs::path choose_output(const fs::path& library, const fs::path& relative,
-                       std::string_view extension, OnExists policy) {
+                       std::string_view extension, OnExists policy,
+                       const std::set<fs::path>& reserved) {
     fs::path root = library.lexically_normal();
     if (!root.has_filename()) {
         root = root.parent_path();  // "/lib/" -> "/lib"
@@ -336,7 +337,7 @@ fs::path choose_output(const fs::path& library, const fs::path& relative,
     auto free_name = [&](const fs::path& p) {
         fs::path map = p;
         map.replace_extension(".map");
-        return !taken(p) && !taken(p.string() + ".part") && !taken(map);
+        return !reserved.contains(p) && !taken(p) && !taken(p.string() + ".part") && !taken(map);
     };
 
     std::string stem = base.filename().string();

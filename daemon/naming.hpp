@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,9 +64,11 @@ std::filesystem::path expand_template(std::string_view tmpl, const NameFields& f
 // unfinished rip's "<name>.iso.part" or "<name>.map" (the caller resumes the same disc under its
 // earlier name before choosing a new one). Throws
 // std::invalid_argument when the result would not be inside the library.
+// `reserved` are final paths already promised to rips that have not created their files yet.
 std::filesystem::path choose_output(const std::filesystem::path& library,
                                     const std::filesystem::path& relative,
-                                    std::string_view extension, OnExists policy = OnExists::number);
+                                    std::string_view extension, OnExists policy = OnExists::number,
+                                    const std::set<std::filesystem::path>& reserved = {});
 
 // The candidate closest to `word` by edit distance, if it is at most 2 edits away (and fewer
 // edits than `word` has characters); the first such candidate on ties. For "did you mean".

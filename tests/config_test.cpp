@@ -63,15 +63,16 @@ TEST(DefaultFile, SetsEveryKey) {
         }
     }
     std::set<std::string> expected = {
-        "library.path",        "library.naming",
-        "library.on_exists",   "state.dir",
-        "rip.ecc_sectors",     "rip.retries",
-        "rip.repair_budget",   "rip.checkpoint_interval",
-        "writeback.policy",    "writeback.start_chunk",
-        "writeback.min_chunk", "writeback.max_chunk",
-        "writeback.buffer",    "queue.max_parallel", "queue.history",
-        "drives.auto_rip",     "drives.eject_when_done",
-        "drives.watch",        "drives.ignore",
+        "library.path",           "library.naming",
+        "library.on_exists",      "state.dir",
+        "rip.ecc_sectors",        "rip.retries",
+        "rip.repair_budget",      "rip.checkpoint_interval",
+        "writeback.policy",       "writeback.start_chunk",
+        "writeback.min_chunk",    "writeback.max_chunk",
+        "writeback.buffer",       "queue.max_parallel",
+        "queue.history",          "drives.auto_rip",
+        "drives.eject_when_done", "drives.watch",
+        "drives.ignore",
     };
     EXPECT_EQ(keys, expected);
 }

@@ -352,6 +352,13 @@ TEST_F(ChooseOutput, AnUnfinishedRipHoldsItsName) {
     EXPECT_THROW(choose_output(lib, "Movie", ".iso", OnExists::fail), std::runtime_error);
 }
 
+TEST_F(ChooseOutput, ReservedNamesCount) {
+    std::set<fs::path> reserved = {lib / "Movie.iso", lib / "Movie (2).iso"};
+    EXPECT_EQ(choose_output(lib, "Movie", ".iso", OnExists::number, reserved),
+              lib / "Movie (3).iso");
+    EXPECT_THROW(choose_output(lib, "Movie", ".iso", OnExists::fail, reserved), std::runtime_error);
+}
+
 TEST_F(ChooseOutput, DirectoryAndDanglingSymlinkCount) {
     fs::create_directories(lib / "Movie.iso");
     fs::create_symlink(dir.path() / "nowhere", lib / "Movie (2).iso");

@@ -42,11 +42,13 @@
 #include <string_view>
 #include <thread>
 
+#include "bench_common.hpp"
 #include "page_cache.hpp"
 #include "ripper.hpp"
 #include "unique_fd.hpp"
 
 using namespace freemkv;
+using namespace freemkv::bench;
 using Clock = std::chrono::steady_clock;
 using std::chrono::duration;
 
@@ -69,20 +71,6 @@ double mib(std::uint64_t bytes) {
     return static_cast<double>(bytes) / MiB;
 }
 
-// The value (in kB, as bytes) of each of `keys` in a /proc file of "Key: value kB" lines, summed.
-std::uint64_t proc_kb(const char* path, std::initializer_list<std::string_view> keys) {
-    std::ifstream in(path);
-    std::uint64_t total = 0;
-    for (std::string line; std::getline(in, line);) {
-        for (auto key : keys) {
-            if (line.starts_with(key)) {
-                total += std::strtoull(line.c_str() + key.size(), nullptr, 10) * 1024;
-            }
-        }
-    }
-    return total;
-}
-
 std::uint64_t proc_value(const std::string& path, std::string_view key) {
     std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
@@ -91,13 +79,6 @@ std::uint64_t proc_value(const std::string& path, std::string_view key) {
         }
     }
     return 0;
-}
-
-double cpu_seconds() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    auto tv = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
 // Samples at 100 Hz: Dirty+Writeback, the output's own dirty pages, this process's VmRSS, and the
@@ -143,7 +124,7 @@ class Sampler {
                 signal = sig;
                 cancel_.request_stop();
             }
-            peak_dirty = std::max(peak_dirty, proc_kb("/proc/meminfo", {"Dirty:", "Writeback:"}));
+            peak_dirty = std::max(peak_dirty, machine_dirty_bytes());
             sample_file();
             peak_rss = std::max(peak_rss, proc_kb("/proc/self/status", {"VmRSS:"}));
             // Gaps count only between two reads: not before the first (opening, the mapfile) nor
@@ -200,19 +181,6 @@ class ChunkTracker : public RipObserver {
   private:
     std::mutex mutex_;
 };
-
-std::uint64_t parse_size(const char* text) {
-    char* end = nullptr;
-    double v = std::strtod(text, &end);
-    std::string unit = end;
-    std::map<std::string, double> units = {{"", 1},         {"K", 1 << 10},   {"M", 1 << 20},
-                                           {"G", 1 << 30},  {"KiB", 1 << 10}, {"MiB", 1 << 20},
-                                           {"GiB", 1 << 30}};
-    if (end == text || v <= 0 || !units.count(unit)) {
-        throw std::invalid_argument(std::string("bad size '") + text + "' (e.g. 8M, 64MiB)");
-    }
-    return static_cast<std::uint64_t>(v * units[unit]);
-}
 
 Options parse(int argc, char** argv) {
     Options o;
@@ -278,7 +246,7 @@ void remove_output(const std::filesystem::path& final_path) {
     std::filesystem::remove(mapfile_path(final_path), ignored);
 }
 
-int bench(const Options& o) {
+int run_bench(const Options& o) {
     RipOptions options;
     options.block_sectors = 32;
     if (o.buffer) {
@@ -297,7 +265,7 @@ int bench(const Options& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
     // System-wide: anything else writing meanwhile counts too, so the baseline is in the row.
-    std::uint64_t dirty_start = proc_kb("/proc/meminfo", {"Dirty:", "Writeback:"});
+    std::uint64_t dirty_start = machine_dirty_bytes();
     ChunkTracker chunks(options.writeback.start_bytes);
     std::stop_source cancel;
     double cpu0 = cpu_seconds();
@@ -367,7 +335,7 @@ int main(int argc, char** argv) {
             print_header();
             return 0;
         }
-        return bench(o);
+        return run_bench(o);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "rip_bench: %s\n", e.what());
         return 1;

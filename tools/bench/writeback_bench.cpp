@@ -33,12 +33,14 @@
 #include <vector>
 
 #include "async_writer.hpp"
+#include "bench_common.hpp"
 #include "io_error.hpp"
 #include "output_file.hpp"
 #include "page_cache.hpp"
 #include "unique_fd.hpp"
 
 using namespace freemkv;
+using namespace freemkv::bench;
 using Clock = std::chrono::steady_clock;
 using std::chrono::duration;
 
@@ -79,26 +81,11 @@ class DirtySampler {
     std::uint64_t peak() const { return peak_; }
     std::uint64_t peak_own() const { return peak_own_; }
 
-    static std::uint64_t read_now() {
-        std::ifstream in("/proc/meminfo");
-        std::string key;
-        std::uint64_t kb = 0;
-        std::uint64_t total = 0;
-        std::string unit;
-        while (in >> key >> kb) {
-            std::getline(in, unit);
-            if (key == "Dirty:" || key == "Writeback:") {
-                total += kb * 1024;
-            }
-        }
-        return total;
-    }
-
   private:
     void run() {
         UniqueFd file;
         while (!stop_) {
-            peak_ = std::max<std::uint64_t>(peak_, read_now());
+            peak_ = std::max<std::uint64_t>(peak_, machine_dirty_bytes());
             if (!file) {
                 // The pipeline writes "<name>.part" until it publishes.
                 for (const auto& p : {output_, std::filesystem::path(output_.string() + ".part")}) {
@@ -295,13 +282,6 @@ struct Result {
     std::string chunks;
 };
 
-double cpu_seconds() {
-    rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    auto tv = [](timeval t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return tv(ru.ru_utime) + tv(ru.ru_stime);
-}
-
 Result run_method(const std::string& method, const Options& o,
                   const std::vector<std::byte>& pattern) {
     auto path = o.target / ("bench-" + method + ".out");
@@ -357,19 +337,6 @@ Result run_method(const std::string& method, const Options& o,
     r.max = latencies.back();
     std::filesystem::remove(path);
     return r;
-}
-
-std::uint64_t parse_size(const char* text) {
-    char* end = nullptr;
-    double v = std::strtod(text, &end);
-    std::string unit = end;
-    std::map<std::string, double> units = {{"", 1},         {"K", 1 << 10},   {"M", 1 << 20},
-                                           {"G", 1 << 30},  {"KiB", 1 << 10}, {"MiB", 1 << 20},
-                                           {"GiB", 1 << 30}};
-    if (end == text || v <= 0 || !units.count(unit)) {
-        throw std::invalid_argument(std::string("bad size '") + text + "' (e.g. 512M, 2G)");
-    }
-    return static_cast<std::uint64_t>(v * units[unit]);
 }
 
 Options parse(int argc, char** argv) {
@@ -444,7 +411,7 @@ int main(int argc, char** argv) {
             o.rate_mbps > 0 ? (std::to_string(static_cast<int>(o.rate_mbps)) + " MB/s").c_str()
                             : "unlimited",
             static_cast<unsigned long long>(o.chunk / MiB), o.buffer / MiB,
-            static_cast<double>(DirtySampler::read_now()) / MiB);
+            static_cast<double>(machine_dirty_bytes()) / MiB);
         std::printf(
             "| method | MB/s | peak Dirty+WB MiB (machine) | peak dirty+WB MiB (file) "
             "| cache left MiB | write p50/p99/max ms | producer blocked s | CPU s "
