@@ -1223,3 +1223,65 @@ TEST(SystemBus, DaemonChecksTheCallersReadAccessToAnImage) {
 
 }  // namespace
 }  // namespace freemkv
+
+// === freemkvctl, the client, against the real daemon ===
+
+namespace freemkv {
+namespace {
+
+Shell ctl(const Service& service, const std::string& args) {
+    return sh(service.shell_env() + " " FREEMKV_CTL " --user " + args);
+}
+
+TEST(Freemkvctl, RipWaitJobsStatusAndCancel) {
+    TempDir dir;
+    fs::path img = make_image(dir / "ctl.img", 4 * MiB, 41);
+    fs::path big = make_image(dir / "big.img", 64 * MiB, 42);
+    Service service(dir, {.config = "[queue]\nmax_parallel = 1\n"});
+
+    Shell rip = ctl(service, "rip --wait " + img.string());
+    ASSERT_EQ(rip.status, 0) << rip.output;
+    Shell jobs = ctl(service, "--json jobs");
+    ASSERT_TRUE(jobs.ok()) << jobs.output;
+    EXPECT_NE(jobs.output.find("\"ok\""), std::string::npos) << jobs.output;
+    EXPECT_NE(jobs.output.find(service.library().string()), std::string::npos) << jobs.output;
+
+    Shell status = ctl(service, "status");
+    ASSERT_TRUE(status.ok()) << status.output;
+    EXPECT_NE(status.output.find(service.library().string()), std::string::npos) << status.output;
+
+    // A queued job behind a running one, cancelled by id: the job ends cancelled.
+    Shell first = ctl(service, "rip " + big.string());
+    Shell second = ctl(service, "--json rip " + img.string());
+    ASSERT_TRUE(first.ok() && second.ok()) << first.output << second.output;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(second.output, m, std::regex(R"re("job":\s*"([^"]+)")re")))
+        << second.output;
+    std::string job = m[1];
+    Shell cancel = ctl(service, "cancel " + job.substr(job.rfind('/') + 1));
+    EXPECT_TRUE(cancel.ok()) << cancel.output;
+    EXPECT_EQ(service.wait_for_result(job), "cancelled");
+
+    // Errors come back named, with the documented status.
+    Shell missing = ctl(service, "cancel 999");
+    EXPECT_EQ(missing.status, 4) << missing.output;
+    EXPECT_NE(missing.output.find("org.freemkv.Rip1.Error.NotFound"), std::string::npos)
+        << missing.output;
+    Shell bad = ctl(service, "rip --wait " + (dir / "nothing.img").string());
+    EXPECT_EQ(bad.status, 4) << bad.output;
+}
+
+TEST(Freemkvctl, WaitAndWatchEndWithTheJobsResult) {
+    TempDir dir;
+    fs::path odd = dir / "odd.img";
+    write_file(odd, random_bytes(2048 * 8 + 100, 43));  // not whole sectors: the rip fails
+    Service service(dir);
+    Shell rip = ctl(service, "rip --wait " + odd.string());
+    EXPECT_EQ(rip.status, 1) << rip.output;
+    EXPECT_NE(rip.output.find("failed"), std::string::npos) << rip.output;
+    Shell watch = ctl(service, "watch 1");
+    EXPECT_EQ(watch.status, 1) << "a watched job that failed: " << watch.output;
+}
+
+}  // namespace
+}  // namespace freemkv
