@@ -88,6 +88,16 @@ ReadStatus DiscReader::read(std::uint64_t pos, std::size_t n) {
         if (n < 0 && errno == EINTR) {
             continue;
         }
+        if (n < 0 && errno == EINVAL && direct_) {
+            // The source wants larger alignment than a sector (4Kn storage): read it through
+            // the page cache from now on rather than call readable sectors bad.
+            UniqueFd buffered(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+            if (buffered) {
+                fd_ = std::move(buffered);
+                direct_ = false;
+                continue;
+            }
+        }
         // A short read inside the medium's size means it shrank or went away.
         last_error_ = n == 0 ? ENXIO : errno;
         drop();

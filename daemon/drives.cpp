@@ -64,6 +64,14 @@ std::vector<Drive> enumerate_drives() {
     return drives;
 }
 
+Drive read_drive(const std::string& name) {
+    sd_device* dev = nullptr;
+    check(sd_device_new_from_subsystem_sysname(&dev, "block", name.c_str()), name.c_str());
+    Drive d = drive_from(dev);
+    sd_device_unref(dev);
+    return d;
+}
+
 void eject(const std::filesystem::path& device) {
     UniqueFd fd(::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fd) {

@@ -20,6 +20,9 @@ struct Drive {
 // Block devices udev marks as optical drives (ID_CDROM=1). Throws std::system_error.
 std::vector<Drive> enumerate_drives();
 
+// The drive's current state (media, label, properties) from udev. Throws std::system_error.
+Drive read_drive(const std::string& name);
+
 // Opens the tray (CDROMEJECT; for a loop device, which has no tray, nothing happens).
 // Throws IoError.
 void eject(const std::filesystem::path& device);

@@ -1,10 +1,13 @@
 #include "job_queue.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 
 #include <set>
 
 #include "disc_info.hpp"
+#include "io_error.hpp"
 #include "naming.hpp"
 
 namespace freemkv {
@@ -44,8 +47,31 @@ std::string drive_key(const JobRequest& r) {
 
 }  // namespace
 
+namespace {
+
+// One process per state directory: two would rewrite each other's journal and names.
+UniqueFd lock_state_dir(const std::filesystem::path& dir) {
+    auto path = dir / "lock";
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd) {
+        throw IoError("open", path, 0, errno);
+    }
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            throw BusyError("another freemkvd is using the state directory " + dir.string());
+        }
+        throw IoError("lock", path, 0, errno);
+    }
+    return fd;
+}
+
+}  // namespace
+
 JobQueue::JobQueue(const Config& config, JobListener* listener, Interrupted interrupted)
-    : config_(config), listener_(listener), journal_(config.state_dir / "jobs.toml") {
+    : config_(config),
+      listener_(listener),
+      state_lock_(lock_state_dir(config.state_dir)),
+      journal_(config.state_dir / "jobs.toml") {
     std::lock_guard lock(mutex_);
     for (JobInfo& job : journal_.load()) {
         next_id_ = std::max(next_id_, job.id + 1);
@@ -83,13 +109,19 @@ std::uint64_t JobQueue::submit(JobRequest request) {
     if (request.source.empty()) {
         throw std::invalid_argument("no source given");
     }
+    std::vector<std::jthread> ended_workers;  // declared first: joined last, without the lock
     JobInfo added;
     {
         std::lock_guard lock(mutex_);
         if (stopping_) {
             throw BusyError("the daemon is shutting down");
         }
-        finished_workers_.clear();  // joins threads of ended jobs (never this thread)
+        ended_workers.swap(finished_workers_);  // joined after the lock, below
+        for (std::jthread& t : ended_workers) {
+            if (t.get_id() == std::this_thread::get_id()) {
+                t.detach();  // a listener submitting from a worker's own on_ended
+            }
+        }
         std::string key = drive_key(request);
         for (const Entry& e : entries_) {
             if (!e.info.ended() && drive_key(e.info.request) == key) {
@@ -197,8 +229,12 @@ void JobQueue::shutdown() {
     }
     // Workers remove themselves from workers_ when they end; wait for that.
     wait_idle();
-    std::lock_guard lock(mutex_);
-    finished_workers_.clear();
+    std::vector<std::jthread> ended_workers;
+    {
+        std::lock_guard lock(mutex_);
+        ended_workers.swap(finished_workers_);
+    }
+    // ended_workers joins here, without the lock: a worker may still be telling its listener.
 }
 
 void JobQueue::save_journal() {

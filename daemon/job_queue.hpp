@@ -18,6 +18,7 @@
 #include "disc_info.hpp"
 #include "job.hpp"
 #include "job_journal.hpp"
+#include "unique_fd.hpp"
 
 namespace freemkv {
 
@@ -34,7 +35,8 @@ class JobQueue {
         requeue,  // run them again now (the daemon)
         abandon,  // mark them failed and resumable: ripping the same disc again resumes
     };
-    // Loads the journal from config.state_dir.
+    // Loads the journal from config.state_dir. Throws BusyError if another process uses that
+    // state directory.
     JobQueue(const Config& config, JobListener* listener = nullptr,
              Interrupted interrupted = Interrupted::requeue);
     // shutdown()
@@ -70,6 +72,7 @@ class JobQueue {
 
     Config config_;
     JobListener* listener_;
+    UniqueFd state_lock_;  // flock on "<state_dir>/lock"
     JobJournal journal_;
 
     mutable std::mutex mutex_;

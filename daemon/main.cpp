@@ -154,7 +154,14 @@ int main(int argc, char** argv) {
     ConsoleProgress progress;
     // A job interrupted earlier is not restarted on its own here: ripping the same disc again
     // resumes it.
-    JobQueue queue(config, &progress, JobQueue::Interrupted::abandon);
+    std::unique_ptr<JobQueue> owned;
+    try {
+        owned = std::make_unique<JobQueue>(config, &progress, JobQueue::Interrupted::abandon);
+    } catch (const std::exception& e) {
+        std::cerr << "freemkvd: " << e.what() << "\n";
+        return exit_usage;
+    }
+    JobQueue& queue = *owned;
     auto signal_thread = cancel_on_signal(queue, signals);
     std::vector<std::uint64_t> ids;
     for (const auto& source : sources) {

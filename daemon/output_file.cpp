@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "io_error.hpp"
 
@@ -136,7 +137,17 @@ void OutputFile::publish() {
     sync();
     if (::renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, final_path_.c_str(),
                     RENAME_NOREPLACE) != 0) {
-        throw IoError("rename to " + final_path_.string() + " from", part_path_, pos_, errno);
+        if (errno != EINVAL) {
+            throw IoError("rename to " + final_path_.string() + " from", part_path_, pos_, errno);
+        }
+        // The filesystem has no RENAME_NOREPLACE (NFS): link() also refuses to replace.
+        if (::link(part_path_.c_str(), final_path_.c_str()) != 0) {
+            throw IoError("link to " + final_path_.string() + " from", part_path_, pos_, errno);
+        }
+        if (::unlink(part_path_.c_str()) != 0) {
+            spdlog::warn("published {} but cannot remove {}: {}", final_path_.string(),
+                         part_path_.string(), std::strerror(errno));
+        }
     }
     published_ = true;
     fd_.reset();

@@ -145,10 +145,15 @@ void Rip::open() {
         map_ = std::move(earlier);
         result_.resumed = true;
         file_ = std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::resume, this);
+        if (file_->position() != size) {
+            file_->set_size(size);  // a crash may have lost the first run's set_size
+        }
         spdlog::info("resuming {} from {}: {} of {} bytes already rescued", source_.string(),
                      part.string(), map_.bytes_with(BlockStatus::finished), size);
     } else if (has_part) {
         throw CannotStart("an unfinished file without a mapfile is in the way: " + part.string());
+    } else if (std::filesystem::exists(final_) || std::filesystem::exists(map_path_)) {
+        throw CannotStart("the output " + final_.string() + " or its mapfile already exists");
     } else {
         // The mapfile exists before the .part, so a .part never exists without one.
         map_ = Mapfile(size);
@@ -321,13 +326,17 @@ void Rip::finish() {
     result_.unreadable_sectors = unreadable_sectors();
     file_->publish();
     result_.output = final_;
+    result_.outcome = result_.unreadable_sectors == 0 ? RipOutcome::ok : RipOutcome::ok_with_errors;
     if (result_.unreadable_sectors == 0) {
-        std::filesystem::remove(map_path_);
-        sync_directory(map_path_.parent_path());
+        // The image is published and durable; a leftover mapfile is only untidy.
         result_.mapfile.clear();
-        result_.outcome = RipOutcome::ok;
-    } else {
-        result_.outcome = RipOutcome::ok_with_errors;
+        try {
+            std::filesystem::remove(map_path_);
+            sync_directory(map_path_.parent_path());
+        } catch (const std::exception& e) {
+            spdlog::warn("{} is published, but removing {} failed: {}", final_.string(),
+                         map_path_.string(), e.what());
+        }
     }
 }
 

@@ -1271,6 +1271,24 @@ TEST(Freemkvctl, RipWaitJobsStatusAndCancel) {
     EXPECT_EQ(bad.status, 4) << bad.output;
 }
 
+// With no history, an ended job's object goes away; cancelling a queued job from its own
+// Cancel() handler must not destroy that object while the handler runs.
+TEST(Freemkvctl, CancelWithoutHistoryKeepsTheDaemonServing) {
+    TempDir dir;
+    fs::path big = make_image(dir / "big.img", 64 * MiB, 44);
+    fs::path small = make_image(dir / "small.img", 1 * MiB, 45);
+    Service service(dir, {.config = "[queue]\nmax_parallel = 1\nhistory = 0\n"});
+    ASSERT_TRUE(ctl(service, "rip " + big.string()).ok());
+    Shell queued = ctl(service, "--json rip " + small.string());
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(queued.output, m, std::regex(R"re("id":\s*([0-9]+))re")))
+        << queued.output;
+    Shell cancel = ctl(service, "cancel " + std::string(m[1]));
+    EXPECT_TRUE(cancel.ok()) << cancel.output;
+    EXPECT_TRUE(service.daemon().running());
+    EXPECT_TRUE(ctl(service, "status").ok());
+}
+
 TEST(Freemkvctl, WaitAndWatchEndWithTheJobsResult) {
     TempDir dir;
     fs::path odd = dir / "odd.img";

@@ -176,6 +176,13 @@ TEST(JobQueue, JournalSurvivesARestartAndResumesInterruptedJobs) {
     EXPECT_EQ(read_file(resumed->result->output), big_data);
 }
 
+TEST(JobQueue, OneQueuePerStateDirectory) {
+    TempDir dir;
+    Config c = test_config(dir);
+    JobQueue first(c);
+    EXPECT_THROW(JobQueue second(c), BusyError);
+}
+
 TEST(JobQueue, ACorruptJournalIsMovedAsideNotFatal) {
     TempDir dir;
     Config c = test_config(dir);

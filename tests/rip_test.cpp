@@ -113,6 +113,21 @@ TEST(Rip, NeverResumesAnotherDiscsPart) {
     EXPECT_EQ(read_file(dir / "Disc.iso.part"), part_before) << "the other disc's rip is intact";
 }
 
+TEST(Rip, NeverOverwritesAFinishedRipOrItsMapfile) {
+    TempDir dir;
+    auto source = random_bytes(4 * MiB, 36);
+    write_file(dir / "disc.img", source);
+    ASSERT_EQ(rip(dir / "disc.img", dir / "Disc.iso", small_options()).outcome, RipOutcome::ok);
+    write_file(dir / "Disc.map", random_bytes(100, 37));
+    auto map_before = read_file(dir / "Disc.map");
+    write_file(dir / "other.img", random_bytes(4 * MiB, 38));
+    RipResult again = rip(dir / "other.img", dir / "Disc.iso", small_options("other"));
+    EXPECT_EQ(again.outcome, RipOutcome::failed);
+    EXPECT_NE(again.reason.find("already exists"), std::string::npos) << again.reason;
+    EXPECT_EQ(read_file(dir / "Disc.iso"), source);
+    EXPECT_EQ(read_file(dir / "Disc.map"), map_before);
+}
+
 TEST(Rip, BadSourcesFailWithAReason) {
     TempDir dir;
     write_file(dir / "odd.img", random_bytes(2048 * 10 + 5, 34));

@@ -92,8 +92,17 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
     JobRequest request;
     request.uid = caller;
     for (const auto& [name, drive] : drives_) {
+        if (source != drive->drive().name && source != drive->drive().device.string()) {
+            continue;
+        }
+        // Media come and go: ask udev now, not what it said at start-up.
+        try {
+            drive->update(read_drive(name));
+        } catch (const std::system_error& e) {
+            fail(error_not_found, name + ": " + e.what());
+        }
         const freemkv::Drive& d = drive->drive();
-        if (source == d.name || source == d.device.string()) {
+        {
             if (!d.media_present) {
                 fail(error_no_media, d.name + " has no disc in it");
             }
@@ -182,7 +191,8 @@ void Service::on_ended(const JobInfo& job) {
                 spdlog::warn("cannot eject {}: {}", job.request.drive, e.what());
             }
         }
-        trim_history();
+        // Not now: this may run inside the Cancel() handler of the very object trimmed.
+        loop_.post([this] { trim_history(); });
     });
 }
 
