@@ -185,6 +185,7 @@ class Parser {
             }
         }
         check_writeback(config);
+        config.lines = seen_;
         return config;
     }
 
@@ -464,8 +465,9 @@ class Parser {
 };
 
 // Checks that `dir` is a writable directory or can be created.
-void check_directory(const fs::path& file, const std::string& key, const fs::path& dir) {
-    auto fail = [&](const std::string& message) { throw ConfigError(file, 0, key, message); };
+void check_directory(const fs::path& file, unsigned line, const std::string& key,
+                     const fs::path& dir) {
+    auto fail = [&](const std::string& message) { throw ConfigError(file, line, key, message); };
     struct stat st {};
     fs::path existing = dir;
     while (::stat(existing.c_str(), &st) != 0) {
@@ -562,8 +564,12 @@ Config load_config(const fs::path& file) {
 }
 
 void check_environment(const Config& config, const fs::path& file) {
-    check_directory(file, "library.path", config.library);
-    check_directory(file, "state.dir", config.state_dir);
+    auto line = [&](const char* key) {
+        auto it = config.lines.find(key);
+        return it == config.lines.end() ? 0u : it->second;
+    };
+    check_directory(file, line("library.path"), "library.path", config.library);
+    check_directory(file, line("state.dir"), "state.dir", config.state_dir);
 }
 
 }  // namespace freemkv

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct Config {
     bool eject_when_done = true;
     std::vector<std::string> watch;   // device globs, e.g. "/dev/sr*"; empty = all optical drives
     std::vector<std::string> ignore;  // device globs to ignore
+
+    // Where each key was set in the file ("library.path" -> line), for error messages.
+    std::map<std::string, unsigned> lines;
 };
 
 // what() is "FILE:LINE:COLUMN: KEY: message"; the line and column are left out when unknown (0),

@@ -187,7 +187,7 @@ TEST(CheckConfig, LibraryUnderARegularFileIsReported) {
                           << "\"\n\n[state]\ndir = \"" << (dir / "state").string() << "\"\n";
     Freemkvd check(dir.path(), "check", {"--check-config", config.string()});
     ASSERT_EQ(check.exit_code(), 2) << check.output();
-    EXPECT_NE(check.err().find(config.string() + ": library.path: "), std::string::npos)
+    EXPECT_NE(check.err().find(config.string() + ":2: library.path: "), std::string::npos)
         << check.err();
     EXPECT_NE(check.err().find("not a directory"), std::string::npos) << check.err();
 }

@@ -514,6 +514,14 @@ TEST_F(CheckEnvironment, LibraryUnderAFile) {
                   (dir / "file").string() + "' is not a directory");
 }
 
+TEST_F(CheckEnvironment, NamesTheLineWhereTheFileSetsTheKey) {
+    std::ofstream(dir / "file") << "x";
+    Config c =
+        parse_config("[library]\n\npath = \"" + (dir / "file").string() + "\"\n", "test.toml");
+    EXPECT_EQ(error(c),
+              "test.toml:3: library.path: '" + (dir / "file").string() + "' is not a directory");
+}
+
 TEST_F(CheckEnvironment, StateDirUnderAFile) {
     std::ofstream(dir / "file") << "x";
     EXPECT_EQ(error(config_in(dir.path(), dir / "file/state")),
