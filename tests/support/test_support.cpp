@@ -72,36 +72,6 @@ std::vector<std::byte> read_file(const std::filesystem::path& path) {
     return data;
 }
 
-LoopExt4::LoopExt4(std::uint64_t size_bytes) {
-    image_ = dir_ / "fs.img";
-    mount_ = dir_ / "mnt";
-    std::filesystem::create_directory(mount_);
-    run("truncate -s " + std::to_string(size_bytes) + " " + image_.string());
-    run("mkfs.ext4 -q -F -m 0 " + image_.string());
-    device_ = run("losetup -f --show " + image_.string());
-    while (!device_.empty() && (device_.back() == '\n')) {
-        device_.pop_back();
-    }
-    try {
-        run("mount -t ext4 " + device_ + " " + mount_.string());
-        mounted_ = true;
-    } catch (...) {
-        run("losetup -d " + device_);
-        throw;
-    }
-}
-
-LoopExt4::~LoopExt4() {
-    try {
-        if (mounted_) {
-            run("umount " + mount_.string());
-        }
-        run("losetup -d " + device_);
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "cleanup of loop filesystem failed: " << e.what();
-    }
-}
-
 namespace {
 
 std::string trim(std::string s) {
@@ -130,6 +100,28 @@ void LoopDevice::detach() {
     if (!device_.empty()) {
         run("losetup -d " + device_);
         device_.clear();
+    }
+}
+
+LoopExt4::LoopExt4(std::uint64_t size_bytes) {
+    image_ = dir_ / "fs.img";
+    mount_ = dir_ / "mnt";
+    std::filesystem::create_directory(mount_);
+    run("truncate -s " + std::to_string(size_bytes) + " " + image_.string());
+    run("mkfs.ext4 -q -F -m 0 " + image_.string());
+    loop_ = std::make_unique<LoopDevice>(image_, false);
+    run("mount -t ext4 " + loop_->device() + " " + mount_.string());
+    mounted_ = true;
+}
+
+LoopExt4::~LoopExt4() {
+    // Unmount here; the loop device detaches itself afterwards.
+    try {
+        if (mounted_) {
+            run("umount " + mount_.string());
+        }
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "cannot unmount the loop filesystem: " << e.what();
     }
 }
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,25 +51,6 @@ std::vector<std::byte> random_bytes(std::size_t size, std::uint64_t seed);
 
 std::vector<std::byte> read_file(const std::filesystem::path& path);
 
-// A small ext4 filesystem on a loop device, mounted at a private directory; everything is undone
-// at destruction, also when the test fails. Needs root.
-class LoopExt4 {
-  public:
-    explicit LoopExt4(std::uint64_t size_bytes);
-    ~LoopExt4();
-    LoopExt4(const LoopExt4&) = delete;
-    LoopExt4& operator=(const LoopExt4&) = delete;
-    const std::filesystem::path& mount_point() const { return mount_; }
-    const std::string& device() const { return device_; }
-
-  private:
-    TempDir dir_;
-    std::filesystem::path image_;
-    std::filesystem::path mount_;
-    std::string device_;
-    bool mounted_ = false;
-};
-
 // A loop device over `file`, detached at destruction. Needs root.
 class LoopDevice {
   public:
@@ -82,6 +64,25 @@ class LoopDevice {
 
   private:
     std::string device_;
+};
+
+// A small ext4 filesystem on a loop device, mounted at a private directory; everything is undone
+// at destruction, also when the test fails. Needs root.
+class LoopExt4 {
+  public:
+    explicit LoopExt4(std::uint64_t size_bytes);
+    ~LoopExt4();
+    LoopExt4(const LoopExt4&) = delete;
+    LoopExt4& operator=(const LoopExt4&) = delete;
+    const std::filesystem::path& mount_point() const { return mount_; }
+    const std::string& device() const { return loop_->device(); }
+
+  private:
+    TempDir dir_;
+    std::filesystem::path image_;
+    std::filesystem::path mount_;
+    std::unique_ptr<LoopDevice> loop_;
+    bool mounted_ = false;
 };
 
 // The faultfs fixture (tests/fixtures/faultfs) serving `backing` as "<mountpoint>/disk", with
