@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -166,10 +167,10 @@ std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const 
 
 class Parser {
   public:
-    explicit Parser(const fs::path& file) : file_(file) {}
+    Parser(const fs::path& file, const Config& defaults) : file_(file), defaults_(defaults) {}
 
     Config parse(const toml::table& root) {
-        Config config;
+        Config config = defaults_;
         for (auto [key, node] : in_file_order(root)) {
             Item table_item{std::string(key->str()), *node, key->source().begin.line};
             const TableSchema* table = find_table(table_item);
@@ -461,6 +462,7 @@ class Parser {
     }
 
     const fs::path& file_;
+    const Config& defaults_;
     std::map<std::string, unsigned> seen_;  // key -> line, for every key the file sets
 };
 
@@ -515,7 +517,8 @@ ConfigError::ConfigError(fs::path file, unsigned line, std::string key, std::str
       key_(std::move(key)),
       message_(std::move(message)) {}
 
-Config parse_config(std::string_view toml_text, const fs::path& file_for_errors) {
+Config parse_config(std::string_view toml_text, const fs::path& file_for_errors,
+                    const Config& defaults) {
     toml::table root;
     try {
         root = toml::parse(toml_text, file_for_errors.string());
@@ -524,10 +527,10 @@ Config parse_config(std::string_view toml_text, const fs::path& file_for_errors)
         throw ConfigError(file_for_errors, where.line, "", std::string(e.description()),
                           where.column);
     }
-    return Parser(file_for_errors).parse(root);
+    return Parser(file_for_errors, defaults).parse(root);
 }
 
-Config load_config(const fs::path& file) {
+Config load_config(const fs::path& file, const Config& defaults) {
     auto fail = [&](const std::string& what) {
         throw ConfigError(file, 0, "", fmt::format("cannot read the configuration: {}", what));
     };
@@ -560,7 +563,7 @@ Config load_config(const fs::path& file) {
             fail(fmt::format("larger than {}", format_size(max_file_bytes)));
         }
     }
-    return parse_config(text, file);
+    return parse_config(text, file, defaults);
 }
 
 void check_environment(const Config& config, const fs::path& file) {
@@ -570,6 +573,55 @@ void check_environment(const Config& config, const fs::path& file) {
     };
     check_directory(file, line("library.path"), "library.path", config.library);
     check_directory(file, line("state.dir"), "state.dir", config.state_dir);
+}
+
+}  // namespace freemkv
+
+namespace freemkv {
+
+namespace {
+
+// XDG_VIDEOS_DIR from user-dirs.dirs: a line XDG_VIDEOS_DIR="$HOME/Videos" (the format
+// xdg-user-dirs writes: "$HOME/..." or an absolute path). Empty when absent.
+fs::path videos_from_user_dirs(const fs::path& file, const fs::path& home) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+        constexpr std::string_view key = "XDG_VIDEOS_DIR=";
+        if (!line.starts_with(key)) {
+            continue;
+        }
+        std::string value = line.substr(key.size());
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+            value = value.substr(1, value.size() - 2);
+        }
+        if (value.starts_with("$HOME")) {
+            return home / fs::path(value.substr(5)).relative_path();
+        }
+        if (fs::path(value).is_absolute()) {
+            return value;
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+UserSetup user_setup(const std::function<std::string(const char*)>& env) {
+    fs::path home = env("HOME");
+    if (home.empty() || !home.is_absolute()) {
+        throw ConfigError("(--user)", 0, "", "HOME is not set to an absolute path");
+    }
+    auto xdg = [&](const char* name, const char* fallback) {
+        fs::path dir = env(name);
+        return dir.is_absolute() ? dir : home / fallback;
+    };
+    fs::path config_home = xdg("XDG_CONFIG_HOME", ".config");
+    UserSetup setup;
+    setup.config_file = config_home / "freemkvd" / "freemkvd.toml";
+    fs::path videos = videos_from_user_dirs(config_home / "user-dirs.dirs", home);
+    setup.defaults.library = videos.empty() ? home / "Videos" : videos;
+    setup.defaults.state_dir = xdg("XDG_STATE_HOME", ".local/state") / "freemkvd";
+    return setup;
 }
 
 }  // namespace freemkv

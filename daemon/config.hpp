@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -68,10 +69,22 @@ class ConfigError : public std::runtime_error {
 };
 
 // Parses and validates every key; throws ConfigError for the first problem in the file.
-Config parse_config(std::string_view toml_text, const std::filesystem::path& file_for_errors);
+// Keys the file leaves out keep their value from `defaults`.
+Config parse_config(std::string_view toml_text, const std::filesystem::path& file_for_errors,
+                    const Config& defaults = Config{});
 
 // Reads and parses `file`; a missing or unreadable file is a ConfigError naming it.
-Config load_config(const std::filesystem::path& file);
+Config load_config(const std::filesystem::path& file, const Config& defaults = Config{});
+
+// A desktop user's freemkvd (--user): the configuration file and the defaults it starts from.
+// The library is the user's videos folder (XDG_VIDEOS_DIR in user-dirs.dirs, else ~/Videos), the
+// state is in $XDG_STATE_HOME/freemkvd, the file is $XDG_CONFIG_HOME/freemkvd/freemkvd.toml.
+// `env` looks up an environment variable ("" when unset). Throws ConfigError without a home.
+struct UserSetup {
+    std::filesystem::path config_file;
+    Config defaults;
+};
+UserSetup user_setup(const std::function<std::string(const char*)>& env);
 
 // Checks that the library and the state directory are writable directories, or can be created
 // (the nearest existing parent is a writable directory). Throws ConfigError with key

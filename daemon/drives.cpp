@@ -1,10 +1,12 @@
 #include "drives.hpp"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <linux/cdrom.h>
 #include <sys/ioctl.h>
 #include <systemd/sd-device.h>
 
+#include <string_view>
 #include <system_error>
 
 #include "io_error.hpp"
@@ -18,6 +20,53 @@ void check(int r, const char* what) {
     if (r < 0) {
         throw std::system_error(-r, std::generic_category(), what);
     }
+}
+
+std::string property(const std::map<std::string, std::string>& properties, const char* key) {
+    auto it = properties.find(key);
+    return it == properties.end() ? std::string() : it->second;
+}
+
+bool matches_any(const std::filesystem::path& device, const std::vector<std::string>& globs) {
+    for (const std::string& glob : globs) {
+        if (::fnmatch(glob.c_str(), device.c_str(), FNM_PATHNAME) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+bool is_managed(const std::map<std::string, std::string>& properties) {
+    if (auto it = properties.find("FREEMKVD_MANAGED"); it != properties.end()) {
+        return it->second == "1";
+    }
+    return property(properties, "ID_CDROM") == "1";
+}
+
+bool is_wanted(const std::filesystem::path& device, const std::vector<std::string>& watch,
+               const std::vector<std::string>& ignore) {
+    return (watch.empty() || matches_any(device, watch)) && !matches_any(device, ignore);
+}
+
+std::string media_key(const Drive& drive) {
+    if (!drive.media_present) {
+        return "";
+    }
+    std::string key;
+    for (const char* name : {"ID_FS_TYPE", "ID_FS_UUID", "ID_FS_LABEL",
+                             "ID_CDROM_MEDIA_TRACK_COUNT", "ID_CDROM_MEDIA_SESSION_COUNT"}) {
+        key += property(drive.properties, name);
+        key += '|';
+    }
+    for (const auto& [name, value] : drive.properties) {
+        // The medium's kind: ID_CDROM_MEDIA_DVD=1, ID_CDROM_MEDIA_BD=1, ...
+        if (name.starts_with("ID_CDROM_MEDIA_") && value == "1") {
+            key += name.substr(15) + ',';
+        }
+    }
+    return key;
 }
 
 Drive drive_from(sd_device* dev) {
@@ -34,16 +83,11 @@ Drive drive_from(sd_device* dev) {
          key = sd_device_get_property_next(dev, &value)) {
         d.properties[key] = value;
     }
-    auto prop = [&](const char* k) {
-        auto it = d.properties.find(k);
-        return it == d.properties.end() ? std::string() : it->second;
-    };
-    d.media_present = prop("ID_CDROM_MEDIA") == "1" || !prop("ID_FS_TYPE").empty();
-    d.media_label = prop("ID_FS_LABEL");
+    d.media_present = property(d.properties, "ID_CDROM_MEDIA") == "1" ||
+                      !property(d.properties, "ID_FS_TYPE").empty();
+    d.media_label = property(d.properties, "ID_FS_LABEL");
     return d;
 }
-
-}  // namespace
 
 std::vector<Drive> enumerate_drives() {
     sd_device_enumerator* e = nullptr;
@@ -51,10 +95,16 @@ std::vector<Drive> enumerate_drives() {
     std::vector<Drive> drives;
     try {
         check(sd_device_enumerator_add_match_subsystem(e, "block", 1), "match block");
-        check(sd_device_enumerator_add_match_property(e, "ID_CDROM", "1"), "match ID_CDROM");
         for (sd_device* dev = sd_device_enumerator_get_device_first(e); dev;
              dev = sd_device_enumerator_get_device_next(e)) {
-            drives.push_back(drive_from(dev));
+            const char* devtype = nullptr;
+            if (sd_device_get_devtype(dev, &devtype) < 0 || std::string_view(devtype) != "disk") {
+                continue;
+            }
+            Drive d = drive_from(dev);
+            if (is_managed(d.properties)) {
+                drives.push_back(std::move(d));
+            }
         }
     } catch (...) {
         sd_device_enumerator_unref(e);

@@ -22,6 +22,7 @@ struct JobRequest {
     std::string drive;             // drive name ("sr0"), or "" for an image file
     std::filesystem::path source;  // device node or image path
     std::map<std::string, std::string> udev_props;
+    std::string media;      // the medium's media_key() when a drive's insert started the job
     std::uint32_t uid = 0;  // who asked
 };
 

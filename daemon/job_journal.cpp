@@ -25,6 +25,7 @@ toml::table to_toml(const JobInfo& job) {
         {"drive", job.request.drive},
         {"source", job.request.source.string()},
         {"uid", static_cast<std::int64_t>(job.request.uid)},
+        {"media", job.request.media},
         {"state", std::string(to_string(job.state))},
         {"label", job.label},
         {"identity", job.identity},
@@ -76,6 +77,7 @@ JobInfo from_toml(const toml::table& t) {
     job.request.drive = str("drive");
     job.request.source = str("source");
     job.request.uid = static_cast<std::uint32_t>(num("uid"));
+    job.request.media = str("media");
     job.label = str("label");
     job.identity = str("identity");
     job.output = str("output");

@@ -256,14 +256,20 @@ void JobQueue::save_journal() {
     }
 }
 
-DiscInfo JobQueue::prepare(JobInfo& job) {
+void JobQueue::set_config(const Config& config) {
+    std::lock_guard lock(mutex_);
+    config_ = config;
+    start_ready();  // max_parallel may have grown
+}
+
+DiscInfo JobQueue::prepare(JobInfo& job, const Config& config) {
     DiscInfo disc = identify_disc(job.request.source, job.request.udev_props);
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
     NameFields fields{disc.label, disc.volume_id, std::string(to_string(disc.type)),
                       job.request.drive, std::chrono::system_clock::now()};
-    auto relative = expand_template(config_.naming, fields);
+    auto relative = expand_template(config.naming, fields);
     job.output.clear();
 
     // Choosing and recording the name happen under the lock, so two rips starting at once
@@ -292,7 +298,7 @@ DiscInfo JobQueue::prepare(JobInfo& job) {
         job.output = self->info.output;
     }
     if (job.output.empty() || reserved.contains(job.output)) {
-        job.output = choose_output(config_.library, relative, ".iso", config_.on_exists, reserved);
+        job.output = choose_output(config.library, relative, ".iso", config.on_exists, reserved);
     }
     Entry* self = find(job.id);
     self->info.label = job.label;
@@ -306,9 +312,11 @@ DiscInfo JobQueue::prepare(JobInfo& job) {
 
 void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     JobInfo job;
+    Config config;
     {
         std::lock_guard lock(mutex_);
         job = find(id)->info;
+        config = config_;
         save_journal();
     }
     if (listener_) {
@@ -341,15 +349,15 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
 
     RipResult result;
     try {
-        DiscInfo disc = prepare(job);
+        DiscInfo disc = prepare(job, config);
         RipOptions options;
         options.block_sectors =
-            config_.ecc_sectors ? config_.ecc_sectors : ecc_block_sectors(disc.type);
-        options.retries = config_.retries;
-        options.repair_budget = config_.repair_budget;
-        options.checkpoint_interval = config_.checkpoint_interval;
-        options.writeback = config_.writeback;
-        options.buffer = config_.buffer;
+            config.ecc_sectors ? config.ecc_sectors : ecc_block_sectors(disc.type);
+        options.retries = config.retries;
+        options.repair_budget = config.repair_budget;
+        options.checkpoint_interval = config.checkpoint_interval;
+        options.writeback = config.writeback;
+        options.buffer = config.buffer;
         options.identity = job.identity;
         spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
                      job.output.string());

@@ -52,6 +52,9 @@ class JobQueue {
     std::optional<JobInfo> job(std::uint64_t id) const;
     std::size_t queued() const;
     std::size_t running() const;
+    // The configuration for jobs that start from now on (running ones keep theirs). The state
+    // directory cannot change: the caller refuses that.
+    void set_config(const Config& config);
     // Blocks until no job is queued or running.
     void wait_idle();
     // Stops taking jobs, cancels running ones (they checkpoint and stay resumable) and waits.
@@ -66,7 +69,7 @@ class JobQueue {
     void start_ready();  // caller holds mutex_
     void run(std::uint64_t id, std::stop_token stop);
     // Identifies the disc and chooses the output path (the earlier one, to resume).
-    DiscInfo prepare(JobInfo& job);
+    DiscInfo prepare(JobInfo& job, const Config& config);
     void save_journal();            // caller holds mutex_
     Entry* find(std::uint64_t id);  // caller holds mutex_
 

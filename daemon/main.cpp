@@ -1,6 +1,7 @@
 // freemkvd: the ripping daemon.
 //
-//   freemkvd [--system|--user] [--config FILE]  serve org.freemkv.Rip1 on the bus (the daemon)
+//   freemkvd [--system|--user] [--config FILE]  serve org.freemkv.Rip1 on the bus (the daemon);
+//                                               SIGHUP re-reads FILE, SIGTERM stops (exit 0)
 //   freemkvd --check-config FILE                validate a configuration file and exit
 //   freemkvd [--config FILE] rip SOURCE...      rip discs or images in the foreground
 //
@@ -90,7 +91,9 @@ int main(int argc, char** argv) {
     std::string config_file;
     std::string check_file;
     std::string log_level = "info";
-    app.add_option("--config", config_file, "configuration file (default: built-in defaults)")
+    app.add_option("--config", config_file,
+                   "configuration file (default: built-in defaults; with --user, "
+                   "~/.config/freemkvd/freemkvd.toml if it exists)")
         ->check(CLI::ExistingFile);
     app.add_option("--check-config", check_file, "validate FILE and exit");
     bool user_bus = false;
@@ -112,13 +115,33 @@ int main(int argc, char** argv) {
     }
     setup_logging(spdlog::level::from_str(log_level));
 
-    Config config;
     std::string file = !check_file.empty() ? check_file : config_file;
-    try {
-        if (!file.empty()) {
-            config = load_config(file);
+    Config defaults;
+    bool file_optional = false;  // --user's default file is read only if it exists
+    if (user_bus && file.empty() && !*rip_cmd) {
+        try {
+            UserSetup setup = user_setup([](const char* name) {
+                const char* value = std::getenv(name);
+                return std::string(value ? value : "");
+            });
+            defaults = setup.defaults;
+            file = setup.config_file;
+            file_optional = true;
+        } catch (const ConfigError& e) {
+            std::cerr << "freemkvd: " << e.what() << "\n";
+            return exit_usage;
         }
-        check_environment(config, file.empty() ? "(built-in defaults)" : file);
+    }
+    // Also what SIGHUP and Reload run: a bad file is a ConfigError and changes nothing.
+    auto load = [&]() {
+        bool use_file = !file.empty() && (!file_optional || std::filesystem::exists(file));
+        Config c = use_file ? load_config(file, defaults) : defaults;
+        check_environment(c, use_file ? file : "(built-in defaults)");
+        return c;
+    };
+    Config config;
+    try {
+        config = load();
     } catch (const ConfigError& e) {
         std::cerr << "freemkvd: " << e.what() << "\n";
         return exit_usage;
@@ -139,11 +162,26 @@ int main(int argc, char** argv) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    if (!*rip_cmd) {
+        sigaddset(&signals, SIGHUP);
+    }
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     if (!*rip_cmd) {
+        auto reload = [&, state_dir = config.state_dir]() {
+            Config c = load();
+            if (c.state_dir != state_dir) {
+                throw ConfigError(file, c.lines.contains("state.dir") ? c.lines.at("state.dir") : 0,
+                                  "state.dir",
+                                  "cannot change while freemkvd runs (it holds the journal "
+                                  "there); restart freemkvd instead");
+            }
+            std::filesystem::create_directories(c.library);
+            return c;
+        };
         try {
-            bus::Service service(config, user_bus ? bus::BusKind::session : bus::BusKind::system);
+            bus::Service service(config, user_bus ? bus::BusKind::session : bus::BusKind::system,
+                                 reload);
             return service.run();
         } catch (const std::exception& e) {
             spdlog::error("{}", e.what());

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -557,6 +558,63 @@ TEST_F(CheckEnvironment, UnwritableDirectory) {
     Config c = config_in("/tmp", "/");
     EXPECT_EXIT(check_as_nobody(c), testing::ExitedWithCode(0),
                 "test.toml: state.dir: '/' is not writable \\(");
+}
+
+// --- a desktop user's freemkvd (--user) ---
+
+std::function<std::string(const char*)> env_of(std::map<std::string, std::string> vars) {
+    return [vars](const char* name) {
+        auto it = vars.find(name);
+        return it == vars.end() ? std::string() : it->second;
+    };
+}
+
+TEST(UserSetup, XdgDefaultsUnderHome) {
+    UserSetup setup = user_setup(env_of({{"HOME", "/home/ann"}}));
+    EXPECT_EQ(setup.config_file, "/home/ann/.config/freemkvd/freemkvd.toml");
+    EXPECT_EQ(setup.defaults.library, "/home/ann/Videos");
+    EXPECT_EQ(setup.defaults.state_dir, "/home/ann/.local/state/freemkvd");
+    EXPECT_EQ(setup.defaults.naming, Config{}.naming) << "the rest as for the system";
+}
+
+TEST(UserSetup, XdgVariablesAndTheUsersVideosFolder) {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir / "config");
+    std::ofstream(dir / "config" / "user-dirs.dirs")
+        << "# written by xdg-user-dirs-update\nXDG_MUSIC_DIR=\"$HOME/Musik\"\n"
+        << "XDG_VIDEOS_DIR=\"$HOME/Filme\"\n";
+    UserSetup setup = user_setup(env_of({{"HOME", "/home/ann"},
+                                         {"XDG_CONFIG_HOME", (dir / "config").string()},
+                                         {"XDG_STATE_HOME", "/var/state/ann"}}));
+    EXPECT_EQ(setup.config_file, dir / "config" / "freemkvd" / "freemkvd.toml");
+    EXPECT_EQ(setup.defaults.library, "/home/ann/Filme");
+    EXPECT_EQ(setup.defaults.state_dir, "/var/state/ann/freemkvd");
+
+    std::ofstream(dir / "config" / "user-dirs.dirs") << "XDG_VIDEOS_DIR=\"/srv/media/ann\"\n";
+    EXPECT_EQ(
+        user_setup(env_of({{"HOME", "/home/ann"}, {"XDG_CONFIG_HOME", (dir / "config").string()}}))
+            .defaults.library,
+        "/srv/media/ann");
+}
+
+TEST(UserSetup, RelativeXdgVariablesAreIgnoredAsTheSpecSays) {
+    UserSetup setup = user_setup(env_of({{"HOME", "/home/ann"}, {"XDG_STATE_HOME", "state"}}));
+    EXPECT_EQ(setup.defaults.state_dir, "/home/ann/.local/state/freemkvd");
+}
+
+TEST(UserSetup, NoHomeIsAnError) {
+    EXPECT_THROW(user_setup(env_of({})), ConfigError);
+    EXPECT_THROW(user_setup(env_of({{"HOME", "relative"}})), ConfigError);
+}
+
+TEST(UserSetup, TheFileOverridesOnlyTheKeysItSets) {
+    Config defaults = user_setup(env_of({{"HOME", "/home/ann"}})).defaults;
+    Config c = parse_config("[queue]\nmax_parallel = 1\n", "user.toml", defaults);
+    EXPECT_EQ(c.library, "/home/ann/Videos");
+    EXPECT_EQ(c.max_parallel, 1u);
+    c = parse_config("[library]\npath = \"/media/nas\"\n", "user.toml", defaults);
+    EXPECT_EQ(c.library, "/media/nas");
+    EXPECT_EQ(c.state_dir, "/home/ann/.local/state/freemkvd");
 }
 
 }  // namespace

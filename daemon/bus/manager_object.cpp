@@ -1,5 +1,6 @@
 #include "manager_object.hpp"
 
+#include "errors.hpp"
 #include "service.hpp"
 
 namespace freemkv::bus {
@@ -31,6 +32,14 @@ std::vector<sdbus::ObjectPath> ManagerObject::ListJobs() {
 std::vector<sdbus::ObjectPath> ManagerObject::ListDrives() {
     auto paths = service_.drive_paths();
     return {paths.begin(), paths.end()};
+}
+
+void ManagerObject::Reload() {
+    try {
+        service_.reload();
+    } catch (const std::exception& e) {
+        fail(error_failed, std::string("the configuration was not reloaded: ") + e.what());
+    }
 }
 
 std::string ManagerObject::Version() {

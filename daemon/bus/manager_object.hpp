@@ -25,6 +25,7 @@ class ManagerObject final
                                const std::map<std::string, sdbus::Variant>& options) override;
     std::vector<sdbus::ObjectPath> ListJobs() override;
     std::vector<sdbus::ObjectPath> ListDrives() override;
+    void Reload() override;
     std::string Version() override;
     std::string LibraryPath() override;
     uint32_t QueueLength() override;

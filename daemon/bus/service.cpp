@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
 #include "access.hpp"
 #include "drive_object.hpp"
@@ -15,21 +16,55 @@ namespace {
 
 constexpr auto flush_period = std::chrono::milliseconds(250);
 
-int on_signal(sd_event_source* source, const signalfd_siginfo* info, void*) {
+int on_stop_signal(sd_event_source* source, const signalfd_siginfo* info, void*) {
     spdlog::info("signal {}: stopping", info->ssi_signo);
     return sd_event_exit(sd_event_source_get_event(source), 0);
 }
 
+int on_reload_signal(sd_event_source*, const signalfd_siginfo*, void* service) {
+    try {
+        static_cast<Service*>(service)->reload();
+    } catch (const std::exception& e) {
+        // A bad file leaves the running configuration as it was.
+        spdlog::error("reload failed, keeping the current configuration: {}", e.what());
+    }
+    return 0;
+}
+
+void add_signal(sd_event* event, int sig, sd_event_signal_handler_t handler, void* userdata) {
+    if (int r = sd_event_add_signal(event, nullptr, sig, handler, userdata); r < 0) {
+        throw std::system_error(-r, std::generic_category(), "sd_event_add_signal");
+    }
+}
+
+// sd_notify() to systemd; without NOTIFY_SOCKET (not started by systemd) it does nothing.
+void notify(const std::string& state) {
+    if (int r = sd_notify(0, state.c_str()); r < 0) {
+        spdlog::warn("sd_notify: {}", std::system_category().message(-r));
+    }
+}
+
 }  // namespace
 
-Service::Service(const Config& config, BusKind bus) : config_(config), bus_kind_(bus) {
+Service::Service(const Config& config, BusKind bus, ConfigLoader reload_config)
+    : config_(config), bus_kind_(bus), reload_config_(std::move(reload_config)) {
     loop_thread_ = std::this_thread::get_id();
     connection_ = bus == BusKind::system ? sdbus::createSystemBusConnection()
                                          : sdbus::createSessionBusConnection();
     loop_.attach(*connection_);
     manager_ = std::make_unique<ManagerObject>(*connection_, *this);
+    // The monitor first: an event that races the enumeration is queued, not lost, and the
+    // tracker makes a repeat harmless.
+    watcher_ = std::make_unique<DriveWatcher>(
+        loop_.native(),
+        [this](const freemkv::Drive& d, bool managed) { on_drive_event(d, managed); });
     for (const freemkv::Drive& d : enumerate_drives()) {
-        drives_.emplace(d.name, std::make_unique<DriveObject>(*connection_, d));
+        if (is_wanted(d.device, config_.watch, config_.ignore)) {
+            drives_.emplace(d.name, std::make_unique<DriveObject>(*connection_, d));
+        }
+    }
+    if (drives_.empty()) {
+        spdlog::info("no drives yet (udev marks them: FREEMKVD_MANAGED=1 or ID_CDROM=1)");
     }
     queue_ = std::make_unique<JobQueue>(config_, this);
     for (const JobInfo& job : queue_->jobs()) {
@@ -46,20 +81,152 @@ Service::~Service() {
 
 int Service::run() {
     // main() blocked these in every thread before any was started.
-    for (int sig : {SIGTERM, SIGINT}) {
-        if (int r = sd_event_add_signal(loop_.native(), nullptr, sig, on_signal, nullptr); r < 0) {
-            throw std::system_error(-r, std::generic_category(), "sd_event_add_signal");
-        }
+    add_signal(loop_.native(), SIGTERM, on_stop_signal, nullptr);
+    add_signal(loop_.native(), SIGINT, on_stop_signal, nullptr);
+    add_signal(loop_.native(), SIGHUP, on_reload_signal, this);
+    // Sends WATCHDOG=1 from this loop at half of WatchdogSec, when systemd asks for it.
+    if (int r = sd_event_set_watchdog(loop_.native(), true); r < 0) {
+        throw std::system_error(-r, std::generic_category(), "sd_event_set_watchdog");
     }
     // Every object exists; now clients may find us.
     connection_->requestName(bus_name);
     spdlog::info("serving {} on the {} bus", bus_name,
                  bus_kind_ == BusKind::system ? "system" : "session");
+    // The discs already in the drives, as if inserted now.
+    for (const auto& [name, drive] : drives_) {
+        if (media_.update(drive->drive()) == MediaChange::inserted) {
+            media_inserted(drive->drive(), true);
+        }
+    }
+    notify_status();
+    notify("READY=1");
     int code = loop_.run();
+    notify("STOPPING=1\nSTATUS=stopping: checkpointing running rips");
     // Running rips checkpoint and are queued again at the next start.
     queue_->shutdown();
     connection_->releaseName(bus_name);
     return code;
+}
+
+void Service::reload() {
+    spdlog::info("reloading the configuration");
+    notify("RELOADING=1");
+    Config fresh;
+    try {
+        fresh = reload_config_();
+    } catch (...) {
+        notify("READY=1");
+        throw;
+    }
+    bool library_changed = fresh.library != config_.library;
+    config_ = fresh;
+    queue_->set_config(config_);
+    // Drives the new watch/ignore globs take in or leave out.
+    for (const freemkv::Drive& d : enumerate_drives()) {
+        on_drive_event(d, true);
+    }
+    for (auto it = drives_.begin(); it != drives_.end();) {
+        const freemkv::Drive& d = it->second->drive();
+        auto next = std::next(it);
+        if (!is_wanted(d.device, config_.watch, config_.ignore)) {
+            drive_gone(d.name);
+        }
+        it = next;
+    }
+    if (library_changed) {
+        manager_->emitPropertiesChangedSignal(org::freemkv::Rip1::Manager_adaptor::INTERFACE_NAME,
+                                              {"LibraryPath"});
+    }
+    trim_history();
+    notify("READY=1");
+    spdlog::info("configuration reloaded");
+}
+
+void Service::on_drive_event(const freemkv::Drive& drive, bool managed) {
+    if (!managed || !is_wanted(drive.device, config_.watch, config_.ignore)) {
+        drive_gone(drive.name);
+        return;
+    }
+    auto it = drives_.find(drive.name);
+    if (it == drives_.end()) {
+        spdlog::info("drive {} ({}) appeared", drive.name, drive.device.string());
+        it = drives_.emplace(drive.name, std::make_unique<DriveObject>(*connection_, drive)).first;
+    } else {
+        it->second->update(drive);
+    }
+    switch (media_.update(drive)) {
+        case MediaChange::inserted:
+            media_inserted(drive, false);
+            break;
+        case MediaChange::removed:
+            media_removed(drive.name);
+            break;
+        case MediaChange::none:
+            break;
+    }
+    notify_status();
+}
+
+void Service::drive_gone(const std::string& name) {
+    auto it = drives_.find(name);
+    if (it == drives_.end()) {
+        return;
+    }
+    spdlog::info("drive {} is gone", name);
+    if (media_.forget(name) == MediaChange::removed) {
+        media_removed(name);
+    }
+    drives_.erase(it);
+    notify_status();
+}
+
+void Service::media_inserted(const freemkv::Drive& drive, bool at_start) {
+    std::string label = drive.media_label.empty() ? "(no label)" : drive.media_label;
+    spdlog::info("{}: disc {} inserted", drive.name, label);
+    if (!config_.auto_rip) {
+        return;
+    }
+    std::string key = media_key(drive);
+    if (at_start) {
+        // Queued again from the journal, or ripped before the restart: not twice.
+        for (const JobInfo& job : queue_->jobs()) {
+            if (job.request.drive == drive.name && job.request.media == key) {
+                spdlog::info("{}: disc {} already has job {}", drive.name, label, job.id);
+                return;
+            }
+        }
+    }
+    JobRequest request{.drive = drive.name,
+                       .source = drive.device,
+                       .udev_props = drive.properties,
+                       .media = key,
+                       .uid = 0};
+    try {
+        queue_->submit(std::move(request));
+    } catch (const std::exception& e) {
+        spdlog::warn("{}: cannot queue a rip of {}: {}", drive.name, label, e.what());
+    }
+}
+
+void Service::media_removed(const std::string& drive) {
+    spdlog::info("{}: disc removed", drive);
+    for (const JobInfo& job : queue_->jobs()) {
+        if (job.request.drive == drive && job.state == JobState::queued) {
+            queue_->cancel(job.id);
+        }
+    }
+}
+
+void Service::notify_status() {
+    std::size_t running = queue_ ? queue_->running() : 0;
+    std::size_t queued = queue_ ? queue_->queued() : 0;
+    std::string status = running || queued ? fmt::format("ripping {}, queued {}", running, queued)
+                                           : std::string("idle");
+    status += fmt::format("; {} drive{}", drives_.size(), drives_.size() == 1 ? "" : "s");
+    if (status != status_) {
+        status_ = status;
+        notify("STATUS=" + status);
+    }
 }
 
 void Service::on_loop(std::function<void()> task) {
@@ -109,6 +276,7 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
             request.drive = d.name;
             request.source = d.device;
             request.udev_props = d.properties;
+            request.media = media_key(d);
         }
     }
     if (request.source.empty()) {
@@ -226,6 +394,7 @@ void Service::flush() {
     }
     last_queued_ = queued;
     last_running_ = running;
+    notify_status();
     if (!changed.empty()) {
         manager_->emitPropertiesChangedSignal(org::freemkv::Rip1::Manager_adaptor::INTERFACE_NAME,
                                               changed);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -125,8 +126,9 @@ LoopExt4::~LoopExt4() {
     }
 }
 
-FaultFs::FaultFs(const std::filesystem::path& backing, const std::string& options) {
-    mount_ = dir_ / "mnt";
+FaultFs::FaultFs(const std::filesystem::path& backing, const std::string& options,
+                 const std::string& mount_name) {
+    mount_ = dir_ / mount_name;
     std::filesystem::create_directory(mount_);
     // faultfs forks nothing itself: -f keeps it in the foreground of this background shell job.
     run(std::string(FREEMKV_FAULTFS) + " " + options + " " + backing.string() + " " +
@@ -150,6 +152,21 @@ FaultFs::~FaultFs() {
     } catch (const std::exception& e) {
         ADD_FAILURE() << "cannot unmount faultfs: " << e.what();
     }
+}
+
+std::uint64_t faultfs_bytes_read(const std::filesystem::path& log) {
+    std::ifstream in(log);
+    std::uint64_t total = 0;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream fields(line);
+        std::string op;
+        std::uint64_t offset = 0, length = 0;
+        std::int64_t result = 0;
+        if (fields >> op >> offset >> length >> result && op == "read" && result > 0) {
+            total += static_cast<std::uint64_t>(result);
+        }
+    }
+    return total;
 }
 
 void write_file(const std::filesystem::path& path, const std::vector<std::byte>& data) {

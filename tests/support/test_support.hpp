@@ -89,7 +89,10 @@ class LoopExt4 {
 // extra `options` such as "--eio 1048576:65536". Unmounted at destruction. Needs root.
 class FaultFs {
   public:
-    FaultFs(const std::filesystem::path& backing, const std::string& options);
+    // `mount_name` names the mount point's directory (udev rules can match the loop device's
+    // backing path by it).
+    FaultFs(const std::filesystem::path& backing, const std::string& options,
+            const std::string& mount_name = "mnt");
     ~FaultFs();
     FaultFs(const FaultFs&) = delete;
     FaultFs& operator=(const FaultFs&) = delete;
@@ -100,6 +103,9 @@ class FaultFs {
     std::filesystem::path mount_;
     bool mounted_ = false;
 };
+
+// The bytes faultfs served, from its --log file ("read OFFSET LENGTH RESULT" lines).
+std::uint64_t faultfs_bytes_read(const std::filesystem::path& log);
 
 // Writes `data` to `path`.
 void write_file(const std::filesystem::path& path, const std::vector<std::byte>& data);

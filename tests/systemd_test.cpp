@@ -1,0 +1,243 @@
+// freemkvd as systemd runs it, without systemd: sd_notify through a NOTIFY_SOCKET this test owns
+// (READY=1 only once the bus name is owned, STATUS=, WATCHDOG=1 at WatchdogSec / 2, RELOADING=1 and
+// STOPPING=1), SIGTERM in the middle of a rip (exit 0, and the job resumes at the next start), and
+// reloading the configuration with SIGHUP or the Reload method.
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "mapfile.hpp"
+#include "support/bus_fixture.hpp"
+#include "support/process.hpp"
+#include "support/test_support.hpp"
+
+namespace freemkv {
+namespace {
+
+using namespace test;
+
+// A datagram socket in the place of systemd's notification socket; every message it receives,
+// with the time it came, is kept.
+class NotifySocket {
+  public:
+    struct Message {
+        Clock::time_point time;
+        std::string text;
+    };
+
+    explicit NotifySocket(const fs::path& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            throw std::system_error(errno, std::generic_category(),
+                                    "notify socket " + path_.string());
+        }
+        timeval tick{0, 50'000};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
+        reader_ = std::jthread([this](std::stop_token stop) {
+            std::array<char, 4096> buf{};
+            while (!stop.stop_requested()) {
+                ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+                if (n > 0) {
+                    std::lock_guard lock(mutex_);
+                    messages_.push_back({Clock::now(), std::string(buf.data(), std::size_t(n))});
+                }
+            }
+        });
+    }
+    ~NotifySocket() {
+        reader_.request_stop();
+        reader_.join();
+        ::close(fd_);
+    }
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+
+    std::string env() const { return "NOTIFY_SOCKET=" + path_.string(); }
+    std::vector<Message> messages() const {
+        std::lock_guard lock(mutex_);
+        return messages_;
+    }
+    // Messages with a line `line` ("READY=1"), or starting with it when it ends in '='.
+    std::vector<Message> with(const std::string& line) const {
+        std::vector<Message> found;
+        for (const Message& m : messages()) {
+            for (const std::string& l : lines_of(m.text)) {
+                if (line.back() == '=' ? l.starts_with(line) : l == line) {
+                    found.push_back(m);
+                    break;
+                }
+            }
+        }
+        return found;
+    }
+    bool wait_for(const std::string& line, Clock::duration timeout = 10s) const {
+        return wait_until([&] { return !with(line).empty(); }, timeout);
+    }
+    std::vector<std::string> statuses() const {
+        std::vector<std::string> all;
+        for (const Message& m : with("STATUS=")) {
+            for (const std::string& l : lines_of(m.text)) {
+                if (l.starts_with("STATUS=")) {
+                    all.push_back(l.substr(7));
+                }
+            }
+        }
+        return all;
+    }
+
+  private:
+    fs::path path_;
+    int fd_ = -1;
+    mutable std::mutex mutex_;
+    std::vector<Message> messages_;
+    std::jthread reader_;
+};
+
+// The daemon as a Process with a NOTIFY_SOCKET, for when the Service fixture's "ready when on
+// the bus" is exactly what is under test.
+TEST(Notify, ReadyOnlyOnceTheNameIsOwnedThenStatusAndWatchdog) {
+    TempDir dir;
+    NotifySocket notify(dir / "notify");
+    BusDaemon bus("--session");
+    std::string bus_env = "DBUS_SESSION_BUS_ADDRESS=" + bus.address();
+    fs::path config = write_config(dir, "", dir / "library", dir / "state");
+    Process daemon(FREEMKV_BINARY, {"--user", "--config", config.string()}, dir / "out",
+                   dir / "err", {bus_env, notify.env(), "WATCHDOG_USEC=400000"});
+    ASSERT_TRUE(notify.wait_for("READY=1")) << daemon.output();
+    // When READY=1 arrives, the name is already on the bus.
+    Shell owner = sh("DBUS_SESSION_BUS_ADDRESS=" + quote(bus.address()) +
+                     " busctl --user status org.freemkv.Rip1");
+    EXPECT_TRUE(owner.ok()) << owner.output;
+    ASSERT_FALSE(notify.statuses().empty());
+    EXPECT_TRUE(notify.statuses().back().starts_with("idle; ")) << notify.statuses().back();
+
+    // WATCHDOG=1 from the loop at half the interval: about 5 in a second.
+    auto since = Clock::now();
+    std::this_thread::sleep_for(1s);
+    std::size_t pings = 0;
+    for (const auto& m : notify.with("WATCHDOG=1")) {
+        pings += m.time >= since;
+    }
+    EXPECT_GE(pings, 3u);
+    EXPECT_LE(pings, 8u);
+
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.exit_code(10s), 0) << daemon.output();
+    EXPECT_TRUE(notify.wait_for("STOPPING=1", 1s));
+}
+
+TEST(Notify, NoWatchdogUnlessSystemdAsksForIt) {
+    TempDir dir;
+    NotifySocket notify(dir / "notify");
+    Service service(dir, {.env = {notify.env()}});
+    ASSERT_TRUE(notify.wait_for("READY=1"));
+    std::this_thread::sleep_for(500ms);
+    EXPECT_TRUE(notify.with("WATCHDOG=1").empty());
+}
+
+// SIGTERM while a disc is read at 16 MB/s: the daemon checkpoints and exits 0 at once, and the
+// next start resumes the job from its .part, reading only the rest.
+TEST(Notify, SigtermMidRipExitsZeroAndTheJobResumesAfterARestart) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path image = make_image(dir / "disc.img", 48 * MiB, 601);
+    fs::path log = dir / "faultfs.log";
+    FaultFs drive(image, "--read-only --read-bps 16000000 --log " + log.string());
+    NotifySocket notify(dir / "notify");
+    std::string output;
+    std::uint64_t rescued = 0;
+    {
+        Service service(dir, {.env = {notify.env()}});
+        std::string job = Service::job_of(service.start_rip_busctl(drive.disk()));
+        ASSERT_TRUE(wait_until(
+            [&] { return std::stoull(service.get(job, kJob, "BytesDone")) > 16 * MiB; }, 30s));
+        EXPECT_TRUE(wait_until(
+            [&] {
+                auto s = notify.statuses();
+                return !s.empty() && s.back().starts_with("ripping 1, queued 0; ");
+            },
+            2s));
+        output = service.get(job, kJob, "OutputPath");
+        auto t0 = Clock::now();
+        service.daemon().signal(SIGTERM);
+        EXPECT_EQ(service.daemon().exit_code(10s), 0) << service.daemon().output();
+        EXPECT_LT(Clock::now() - t0, 2s) << "a stop waits for the checkpoint, not the rip";
+        EXPECT_FALSE(notify.with("STOPPING=1").empty());
+        rescued = Mapfile::load(output.substr(0, output.size() - 4) + ".map")
+                      .bytes_with(BlockStatus::finished);
+        EXPECT_GE(rescued, 16 * MiB) << "what was read before the stop is kept";
+        EXPECT_FALSE(fs::exists(output));
+        EXPECT_TRUE(fs::exists(output + ".part"));
+    }
+    std::uint64_t served_before = faultfs_bytes_read(log);
+    Service again(dir);
+    EXPECT_EQ(again.wait_for_result(job_path(1)), "ok") << again.daemon().output();
+    EXPECT_EQ(again.get(job_path(1), kJob, "OutputPath"), output);
+    EXPECT_TRUE(read_file(output) == read_file(image));
+    EXPECT_LE(faultfs_bytes_read(log) - served_before, 48 * MiB - rescued + 1 * MiB)
+        << "the restarted job read the disc again from the start";
+}
+
+TEST(Reload, SighupAndTheReloadMethodApplyANewLibraryToNewJobs) {
+    TempDir dir;
+    NotifySocket notify(dir / "notify");
+    Service service(dir, {.env = {notify.env()}});
+    fs::path image = make_image(dir / "disc.img", 2 * MiB, 602);
+    EXPECT_EQ(service.get(kRoot, kManager, "LibraryPath"), (dir / "library").string());
+
+    // SIGHUP with a new library: the property follows, and the next rip lands there.
+    write_config(dir, "", dir / "library2", dir / "state");
+    service.daemon().signal(SIGHUP);
+    ASSERT_TRUE(wait_until(
+        [&] { return service.get(kRoot, kManager, "LibraryPath") == (dir / "library2").string(); },
+        5s))
+        << service.daemon().output();
+    EXPECT_TRUE(notify.wait_for("RELOADING=1"));
+    EXPECT_GE(notify.with("READY=1").size(), 2u) << "READY=1 again after the reload";
+    std::string job = Service::job_of(service.start_rip_busctl(image));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+    EXPECT_EQ(fs::path(service.get(job, kJob, "OutputPath")).parent_path(), dir / "library2");
+
+    // The Reload method, through busctl.
+    write_config(dir, "", dir / "library3", dir / "state");
+    Shell r = service.busctl_call(kRoot, kManager, "Reload");
+    ASSERT_TRUE(r.ok()) << r.output;
+    EXPECT_EQ(service.get(kRoot, kManager, "LibraryPath"), (dir / "library3").string());
+}
+
+TEST(Reload, ABadFileChangesNothingAndSaysWhereItIsWrong) {
+    TempDir dir;
+    Service service(dir);
+    std::string library = service.get(kRoot, kManager, "LibraryPath");
+    fs::path config = dir / "freemkvd.toml";
+    std::string good = slurp(config);
+
+    std::ofstream(config) << good << "[queue]\nmax_paralel = 3\n";
+    Shell r = service.gdbus_call(kRoot, std::string(kManager) + ".Reload");
+    EXPECT_EQ(gdbus_error(r), "org.freemkv.Rip1.Error.Failed");
+    EXPECT_TRUE(contains(r.output, "freemkvd.toml:")) << r.output;
+    EXPECT_TRUE(contains(r.output, "max_paralel")) << r.output;
+    EXPECT_TRUE(contains(r.output, "max_parallel")) << "did you mean: " << r.output;
+
+    // The state directory holds the journal and cannot move under a running daemon.
+    write_config(dir, "", dir / "library", dir / "elsewhere");
+    r = service.gdbus_call(kRoot, std::string(kManager) + ".Reload");
+    EXPECT_EQ(gdbus_error(r), "org.freemkv.Rip1.Error.Failed");
+    EXPECT_TRUE(contains(r.output, "state.dir")) << r.output;
+    EXPECT_TRUE(contains(r.output, "restart")) << r.output;
+
+    // SIGHUP with a bad file: logged, nothing changes, the daemon serves on.
+    std::ofstream(config) << "[library\n";
+    service.daemon().signal(SIGHUP);
+    ASSERT_TRUE(wait_until([&] { return contains(service.daemon().err(), "reload failed"); }, 5s));
+    EXPECT_EQ(service.get(kRoot, kManager, "LibraryPath"), library);
+    fs::path image = make_image(dir / "disc.img", 1 * MiB, 603);
+    EXPECT_EQ(service.wait_for_result(Service::job_of(service.start_rip_busctl(image))), "ok");
+    std::ofstream(config) << good;
+}
+
+}  // namespace
+}  // namespace freemkv

@@ -1,0 +1,343 @@
+// Insert a disc, get it in the library: freemkvd against real udev. systemd-udevd runs (started
+// here if it is not), with the shipped rules (systemd/70-freemkvd.rules) and a test rule that
+// makes loop devices over files named freemkvd-drive-* look like DVD drives, with a medium in
+// them while udev finds an ISO 9660 or UDF filesystem. Attaching a loop device is inserting a
+// disc; its capacity dropping to zero (losetup -c over an "ejected" faultfs file) is opening the
+// tray, as on a real drive. Everything changed here is undone at the end, also on failure.
+
+#include <sys/stat.h>
+
+#include "mapfile.hpp"
+#include "support/bus_fixture.hpp"
+#include "support/process.hpp"
+#include "support/test_support.hpp"
+
+namespace freemkv {
+namespace {
+
+using namespace test;
+
+constexpr const char* kDrive = "org.freemkv.Rip1.Drive";
+const fs::path kRulesDir = "/run/udev/rules.d";
+
+constexpr const char* kTestRule =
+    R"(# freemkvd's udev_test: loop devices over freemkvd-drive-* files are DVD drives.
+SUBSYSTEM=="block", KERNEL=="loop*", ACTION!="remove", ATTR{loop/backing_file}=="*/freemkvd-drive-*", ENV{ID_CDROM}="1", ENV{ID_CDROM_DVD}="1"
+SUBSYSTEM=="block", KERNEL=="loop*", ENV{ID_CDROM}=="1", ENV{ID_FS_TYPE}=="iso9660|udf", ENV{ID_CDROM_MEDIA}="1", ENV{ID_CDROM_MEDIA_DVD}="1"
+)";
+
+// A file that replaces whatever was at `path` (or nothing) until destruction.
+class ReplacedFile {
+  public:
+    ReplacedFile(fs::path path, const std::string& text) : path_(std::move(path)) {
+        fs::create_directories(path_.parent_path());
+        if (fs::exists(path_)) {
+            before_ = slurp(path_);
+        }
+        std::ofstream(path_) << text;
+    }
+    ~ReplacedFile() {
+        std::error_code ec;
+        if (before_) {
+            std::ofstream(path_) << *before_;
+        } else {
+            fs::remove(path_, ec);
+        }
+    }
+    ReplacedFile(const ReplacedFile&) = delete;
+    ReplacedFile& operator=(const ReplacedFile&) = delete;
+
+  private:
+    fs::path path_;
+    std::optional<std::string> before_;
+};
+
+bool udevd_running() {
+    return sh("udevadm control --ping").ok();
+}
+
+// systemd-udevd, started if it is not running and then stopped at destruction.
+class UdevDaemon {
+  public:
+    UdevDaemon() {
+        if (udevd_running()) {
+            return;
+        }
+        run("/lib/systemd/systemd-udevd --daemon");
+        started_ = true;
+        if (!wait_until(udevd_running, 10s)) {
+            throw std::runtime_error("systemd-udevd did not start");
+        }
+    }
+    ~UdevDaemon() {
+        if (started_) {
+            sh("udevadm control --exit");
+            if (!wait_until([] { return !udevd_running(); }, 10s)) {
+                ADD_FAILURE() << "systemd-udevd did not exit";
+            }
+        }
+    }
+    UdevDaemon(const UdevDaemon&) = delete;
+    UdevDaemon& operator=(const UdevDaemon&) = delete;
+
+  private:
+    bool started_ = false;
+};
+
+// udevd with the shipped rules and the test rule. Members undo themselves in reverse order, also
+// when a later one fails: the rules go, udevd reads its rules again, then stops if started here.
+class Udev {
+  public:
+    Udev()
+        : test_rule_(kRulesDir / "61-freemkvd-test-loop.rules", kTestRule),
+          shipped_rule_(kRulesDir / "70-freemkvd.rules", slurp(FREEMKV_UDEV_RULES)) {
+        run("udevadm control --reload");
+    }
+
+  private:
+    struct ReloadAtEnd {
+        ~ReloadAtEnd() {
+            sh("udevadm control --reload");
+            sh("udevadm settle --timeout=10");
+        }
+    };
+    UdevDaemon daemon_;
+    ReloadAtEnd reload_;
+    ReplacedFile test_rule_;
+    ReplacedFile shipped_rule_;
+};
+
+// One Udev for the whole program: set up before the first test, undone after the last.
+class UdevEnvironment : public ::testing::Environment {
+  public:
+    void SetUp() override {
+        if (::geteuid() != 0 || !fs::exists("/lib/systemd/systemd-udevd")) {
+            return;  // each test says why it cannot run
+        }
+        try {
+            udev_ = std::make_unique<Udev>();
+        } catch (const std::exception& e) {
+            error_ = e.what();
+        }
+    }
+    void TearDown() override { udev_.reset(); }
+    const std::string& error() const { return error_; }
+
+  private:
+    std::unique_ptr<Udev> udev_;
+    std::string error_;
+};
+
+auto* const udev_environment =
+    static_cast<UdevEnvironment*>(::testing::AddGlobalTestEnvironment(new UdevEnvironment));
+
+// Fails the test (skips outside CI) without root: loop devices, udev rules and FUSE need it.
+#define REQUIRE_ROOT_AND_UDEV()                                                   \
+    do {                                                                          \
+        FREEMKV_REQUIRE_ROOT();                                                   \
+        if (!fs::exists("/lib/systemd/systemd-udevd")) {                          \
+            if (in_ci()) {                                                        \
+                FAIL() << "systemd-udevd is missing (package udev)";              \
+            }                                                                     \
+            GTEST_SKIP() << "SKIPPED LOUDLY: needs systemd-udevd (package udev)"; \
+        }                                                                         \
+    } while (0)
+
+std::string name_of(const std::string& device) {
+    return fs::path(device).filename().string();
+}
+
+std::string drive_path(const std::string& device) {
+    return std::string(kRoot) + "/drive/" + name_of(device);
+}
+
+bool listed(const Service& service, const std::string& device) {
+    return contains(service.busctl_call(kRoot, kManager, "ListDrives").output, drive_path(device));
+}
+
+// The size stat() reports (FUSE refreshes it from faultfs once its attribute cache expires).
+std::uint64_t stat_size(const fs::path& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : ~0ull;
+}
+
+// A disc image named so that the test rule takes its loop device for a drive.
+fs::path drive_image(const TempDir& dir, const std::string& label, std::size_t payload,
+                     std::uint64_t seed) {
+    fs::path iso = make_iso(dir, label, payload, seed);
+    fs::path named = dir / ("freemkvd-drive-" + label + ".iso");
+    fs::rename(iso, named);
+    return named;
+}
+
+TEST(Udev, InsertedDiscIsRippedOnceIntoTheLibrary) {
+    REQUIRE_ROOT_AND_UDEV();
+    TempDir dir;
+    fs::path image = drive_image(dir, "UDEVDISC", 24 * MiB, 501);
+    Service service(dir);
+    ManagerWatcher watcher(service.address(), true);
+
+    LoopDevice loop(image);
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 60s))
+        << "no job ended; added " << watcher.added() << "\n"
+        << service.daemon().output();
+    EXPECT_EQ(watcher.added(), 1u);
+    auto ended = watcher.ended().front();
+    ASSERT_EQ(ended.result, "ok") << service.get(ended.job, kJob, "ResultReason");
+    EXPECT_EQ(ended.read_result, "ok");
+    EXPECT_EQ(service.get(ended.job, kJob, "Drive"), name_of(loop.device()));
+    EXPECT_EQ(service.get(ended.job, kJob, "Source"), loop.device());
+    EXPECT_EQ(fs::path(ended.output).parent_path(), service.library());
+    EXPECT_TRUE(read_file(ended.output) == read_file(image)) << "the library file differs";
+
+    // The drive object, with the medium udev sees.
+    ASSERT_TRUE(listed(service, loop.device()));
+    EXPECT_EQ(service.get(drive_path(loop.device()), kDrive, "MediaPresent"), "true");
+    EXPECT_EQ(service.get(drive_path(loop.device()), kDrive, "MediaLabel"), "UDEVDISC");
+    EXPECT_EQ(service.get(drive_path(loop.device()), kDrive, "Device"), loop.device());
+
+    // udev says "change" again and again for the same disc: still one job.
+    for (int i = 0; i < 3; ++i) {
+        run("udevadm trigger --action=change --settle " + loop.device());
+    }
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(watcher.added(), 1u);
+    EXPECT_EQ(service.busctl_call(kRoot, kManager, "ListJobs").output,
+              "ao 1 \"" + job_path(1) + "\"\n");
+
+    // Detached: the drive is gone from the API.
+    loop.detach();
+    EXPECT_TRUE(wait_until([&] { return !listed(service, loop.device()); }, 10s));
+}
+
+TEST(Udev, TrayOpenedMidRipEndsResumableAndTheDiscGoingBackInFinishesIt) {
+    REQUIRE_ROOT_AND_UDEV();
+    TempDir dir;
+    const std::size_t size_mib = 64;
+    fs::path image = make_iso(dir, "PULLED", size_mib * MiB, 502);
+    const std::uint64_t size = fs::file_size(image);
+    fs::path ejected = dir / "ejected";
+    fs::path log = dir / "faultfs.log";
+    // 16 MB/s: about 4 s for the disc.
+    FaultFs drive(image,
+                  "--read-only --read-bps 16000000 --eject-file " + ejected.string() + " --log " +
+                      log.string(),
+                  "freemkvd-drive-pulled");
+    Service service(dir);
+    ManagerWatcher watcher(service.address(), true);
+    LoopDevice loop(drive.disk());
+
+    ASSERT_TRUE(wait_until([&] { return watcher.added() == 1; }, 20s)) << service.daemon().output();
+    ASSERT_TRUE(wait_until(
+        [&] { return std::stoull(service.get(job_path(1), kJob, "BytesDone")) > size / 4; }, 30s));
+    // The tray opens: the medium's size drops to zero and udev reports the change.
+    std::ofstream(ejected).put('\n');
+    ASSERT_TRUE(wait_until([&] { return stat_size(drive.disk()) == 0; }, 5s));
+    run("losetup -c " + loop.device());
+
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 30s))
+        << service.daemon().output();
+    auto first = watcher.ended().front();
+    EXPECT_EQ(first.result, "failed");
+    EXPECT_TRUE(contains(service.get(first.job, kJob, "ResultReason"), "removed"))
+        << service.get(first.job, kJob, "ResultReason");
+    EXPECT_EQ(service.get(first.job, kJob, "Resumable"), "true");
+    EXPECT_TRUE(wait_until(
+        [&] { return service.get(drive_path(loop.device()), kDrive, "MediaPresent") == "false"; },
+        10s));
+    // What the library holds so far: the unfinished file, named as such.
+    ASSERT_TRUE(first.output.ends_with(".part")) << first.output;
+    EXPECT_TRUE(fs::exists(first.output));
+    std::string final_path = first.output.substr(0, first.output.size() - 5);
+    std::uint64_t rescued = Mapfile::load(service.get(first.job, kJob, "MapfilePath"))
+                                .bytes_with(BlockStatus::finished);
+    EXPECT_GE(rescued, size / 4) << "the tray opened after a quarter of the disc";
+    EXPECT_EQ(watcher.added(), 1u) << "no job for an empty drive";
+
+    // The disc goes back in: a new job continues the .part and reads only what is missing.
+    std::uint64_t served_before = faultfs_bytes_read(log);
+    fs::remove(ejected);
+    ASSERT_TRUE(wait_until([&] { return stat_size(drive.disk()) == size; }, 5s));
+    run("losetup -c " + loop.device());
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 2; }, 60s))
+        << service.daemon().output();
+    auto second = watcher.ended().back();
+    ASSERT_EQ(second.result, "ok") << service.get(second.job, kJob, "ResultReason");
+    EXPECT_EQ(second.output, final_path) << "the resumed rip keeps its file";
+    EXPECT_TRUE(read_file(second.output) == read_file(image)) << "the library file differs";
+    // The rest of the disc, and a little for udev's and the daemon's probes of the medium.
+    std::uint64_t served_after = faultfs_bytes_read(log) - served_before;
+    EXPECT_LE(served_after, size - rescued + 4 * MiB) << "the second job read the disc again";
+}
+
+TEST(Udev, DiscInTheDriveAtStartIsRippedOnceAcrossRestarts) {
+    REQUIRE_ROOT_AND_UDEV();
+    TempDir dir;
+    fs::path image = drive_image(dir, "ATSTART", 8 * MiB, 503);
+    LoopDevice loop(image);
+    run("udevadm settle --timeout=10");
+    std::string output;
+    {
+        Service service(dir);
+        ASSERT_TRUE(
+            wait_until([&] { return service.get(job_path(1), kJob, "Result") == "ok"; }, 30s))
+            << service.daemon().output();
+        output = service.get(job_path(1), kJob, "OutputPath");
+    }
+    EXPECT_TRUE(read_file(output) == read_file(image));
+    // The same disc is still in the drive after a restart: no second rip.
+    Service again(dir);
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(again.busctl_call(kRoot, kManager, "ListJobs").output,
+              "ao 1 \"" + job_path(1) + "\"\n");
+    EXPECT_EQ(again.get(kRoot, kManager, "QueueLength"), "0");
+}
+
+// Issue 4's drive methods, on a drive udev announced: StartRip by drive name and device path,
+// Eject (a loop device has no tray: it succeeds and nothing moves), and their errors.
+TEST(Udev, DriveMethodsThroughBusctlGdbusAndFreemkvctl) {
+    REQUIRE_ROOT_AND_UDEV();
+    TempDir dir;
+    fs::path image = drive_image(dir, "MANUAL", 8 * MiB, 504);
+    fs::path empty_file = dir / "freemkvd-drive-empty.img";
+    write_file(empty_file, random_bytes(4 * MiB, 505));  // no filesystem: a drive without a disc
+    Service service(dir, {.config = "[drives]\nauto_rip = false\n"});
+    LoopDevice loop(image);
+    LoopDevice empty(empty_file);
+    ASSERT_TRUE(wait_until([&] { return listed(service, loop.device()); }, 10s));
+    ASSERT_TRUE(wait_until([&] { return listed(service, empty.device()); }, 10s));
+    EXPECT_EQ(service.get(kRoot, kManager, "QueueLength"), "0") << "auto_rip is off";
+    EXPECT_EQ(service.get(drive_path(empty.device()), kDrive, "MediaPresent"), "false");
+
+    // By name through busctl, then by device path through gdbus.
+    std::string job = Service::job_of(service.start_rip_busctl(name_of(loop.device())));
+    ASSERT_EQ(service.wait_for_result(job), "ok") << service.get(job, kJob, "ResultReason");
+    EXPECT_EQ(service.get(job, kJob, "Drive"), name_of(loop.device()));
+    EXPECT_TRUE(read_file(service.get(job, kJob, "OutputPath")) == read_file(image));
+    job = Service::job_of(service.start_rip_gdbus(loop.device()));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+
+    // No disc: NoMedia, through both tools.
+    EXPECT_EQ(gdbus_error(service.start_rip_gdbus(name_of(empty.device()))),
+              "org.freemkv.Rip1.Error.NoMedia");
+    EXPECT_TRUE(contains(service.start_rip_busctl(empty.device()).output, "has no disc"));
+
+    // Eject through busctl, gdbus and freemkvctl.
+    EXPECT_TRUE(service.busctl_call(drive_path(loop.device()), kDrive, "Eject").ok());
+    EXPECT_TRUE(service.gdbus_call(drive_path(loop.device()), std::string(kDrive) + ".Eject").ok());
+    Shell ctl = sh(service.shell_env() + " " FREEMKV_CTL " --user eject " + name_of(loop.device()));
+    EXPECT_EQ(ctl.status, 0) << ctl.output;
+    ctl = sh(service.shell_env() + " " FREEMKV_CTL " --user eject nosuchdrive");
+    EXPECT_NE(ctl.status, 0);
+    EXPECT_TRUE(contains(ctl.output, "nosuchdrive")) << ctl.output;
+
+    // freemkvctl rip by drive name, waiting for the result.
+    ctl = sh(service.shell_env() + " " FREEMKV_CTL " --user rip " + name_of(loop.device()) +
+             " --wait");
+    EXPECT_EQ(ctl.status, 0) << ctl.output;
+    EXPECT_TRUE(contains(sh(service.shell_env() + " " FREEMKV_CTL " --user status").output,
+                         name_of(loop.device())));
+}
+
+}  // namespace
+}  // namespace freemkv
