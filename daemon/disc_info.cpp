@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -195,7 +197,9 @@ class Fnv1a64 {
 std::string compute_identity(const UniqueFd& fd, const DiscInfo& info) {
     Fnv1a64 hash;
     hash.add(info.size_bytes);
-    if (info.size_bytes > kIdentityOffset) {
+    if (info.start_unreadable) {
+        hash.add(std::string("start unreadable"));
+    } else if (info.size_bytes > kIdentityOffset) {
         auto length = std::min(kIdentityBytes, info.size_bytes - kIdentityOffset);
         auto area = read_at(fd, info.source, kIdentityOffset, length);
         if (area.size() != length) {
@@ -268,7 +272,26 @@ DiscInfo identify_disc(const std::filesystem::path& source,
                         "-byte sectors (truncated image?)");
     }
 
-    probe_filesystem(fd, source, info);
+    try {
+        probe_filesystem(fd, source, info);
+        info.identity = compute_identity(fd, info);
+    } catch (const IoError& e) {
+        if (e.code().value() != EIO) {
+            throw;
+        }
+        spdlog::warn("{}: the volume descriptors are unreadable ({}); ripping it anyway",
+                     source.string(), e.what());
+        info.start_unreadable = true;
+        auto udev = [&](const char* key) {
+            auto it = udev_props.find(key);
+            return it == udev_props.end() ? std::string() : it->second;
+        };
+        info.fs_type = udev("ID_FS_TYPE");
+        info.label = udev("ID_FS_LABEL");
+        info.uuid = udev("ID_FS_UUID");
+        info.volume_id = udev("ID_FS_VOLUME_SET_ID");
+        info.identity = compute_identity(fd, info);
+    }
 
     if (auto type = type_from_udev(udev_props)) {
         info.type = *type;
@@ -276,7 +299,6 @@ DiscInfo identify_disc(const std::filesystem::path& source,
         info.type = type_from_size(info.size_bytes);
         info.type_guessed = true;
     }
-    info.identity = compute_identity(fd, info);
     return info;
 }
 

@@ -41,13 +41,18 @@ struct DiscInfo {
     DiscType type = DiscType::unknown;
     bool type_guessed = false;  // true when `type` comes from the size, not from udev
     std::string identity;       // 16 hex digits; the same bytes give the same identity anywhere
+    // The volume descriptors (sectors 16..256) could not be read: a scratch at the start of the
+    // disc. The disc is still ripped (the rip engine deals with bad sectors); the filesystem
+    // fields come from udev's probe if it had one (ID_FS_*), and the identity from the size and
+    // those fields alone.
+    bool start_unreadable = false;
 };
 
 // Opens, reads and probes `source`. `udev_props` are the device's udev properties when known;
 // their ID_CDROM_MEDIA_BD* / _DVD* / _CD* entries decide the type. Without them the type is
 // guessed from the size (type_guessed): up to 900 MiB cd, up to a dual-layer DVD dvd, else bd.
-// Throws IoError when a system call fails (missing path, unreadable medium) and DiscError when
-// the source is not something that can be ripped.
+// Throws IoError when a system call fails (missing path; a read error other than EIO, which is
+// start_unreadable) and DiscError when the source is not something that can be ripped.
 DiscInfo identify_disc(const std::filesystem::path& source,
                        const std::map<std::string, std::string>& udev_props = {});
 

@@ -3,7 +3,9 @@
 // the real executable; the ones with a throttled disc need root (loop devices, FUSE).
 
 #include <gtest/gtest.h>
+
 #include <signal.h>
+#include <algorithm>
 
 #include <chrono>
 #include <fstream>
@@ -233,6 +235,29 @@ TEST(RipCommand, GoodImagePrintsOnlyTheOutputPath) {
     EXPECT_EQ(library[0].extension(), ".iso");
     EXPECT_EQ(rip.out(), library[0].string() + "\n");
     EXPECT_EQ(read_file(library[0]), source);
+}
+
+// A scratch over the volume descriptors (sectors 16..256) does not stop the rip: the disc is
+// ripped with those sectors zeroed and listed in the mapfile, and the run succeeds.
+TEST(RipCommand, ScratchedStartOfTheDiscIsRippedAnyway) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path config = write_config(dir, "retries = 1\n");
+    auto source = random_bytes(8 * MiB, 64);
+    write_file(dir / "disc.img", source);
+    FaultFs scratched(dir / "disc.img", "--read-only --eio 65536:32768");  // sectors 32..47
+    LoopDevice loop(scratched.disk());
+    Freemkvd rip(dir.path(), "rip", {"--config", config.string(), "rip", loop.device()});
+    ASSERT_EQ(rip.exit_code(), 0) << rip.output();
+    EXPECT_NE(rip.out().find("(16 unreadable sectors"), std::string::npos) << rip.output();
+    EXPECT_NE(rip.err().find("volume descriptors are unreadable"), std::string::npos);
+    auto mapfile = find_mapfile(dir / "library");
+    ASSERT_TRUE(mapfile);
+    auto image = read_file(iso_for(*mapfile));
+    ASSERT_EQ(image.size(), source.size());
+    EXPECT_TRUE(std::equal(image.begin() + 98304, image.end(), source.begin() + 98304));
+    EXPECT_TRUE(std::all_of(image.begin() + 65536, image.begin() + 98304,
+                            [](std::byte b) { return b == std::byte{0}; }));
 }
 
 // --- interrupted rips ---

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <span>
 #include <utility>
 
@@ -132,6 +133,33 @@ TEST_F(DiscInfoTest, ReadOnlyLoopDeviceGivesTheSameIdentityAsItsImage) {
     EXPECT_EQ(from_device.label, "MY_LABEL");
     EXPECT_EQ(from_device.uuid, from_file.uuid);
     EXPECT_EQ(from_device.identity, from_file.identity);
+}
+
+// A scratch over the volume descriptors: identify_disc does not give up on the disc (the rip
+// engine deals with bad sectors); udev's view of the filesystem stands in for its own.
+TEST_F(DiscInfoTest, UnreadableVolumeDescriptorsFallBackToUdev) {
+    FREEMKV_REQUIRE_ROOT();
+    auto iso = make_iso("x.iso", "MY_LABEL", "SETID", 1);
+    test::FaultFs scratched(iso, "--read-only --eio 40960:2048");  // sector 20
+    test::LoopDevice loop(scratched.disk());
+    std::map<std::string, std::string> udev = {{"ID_FS_TYPE", "iso9660"},
+                                               {"ID_FS_LABEL", "MY_LABEL"},
+                                               {"ID_FS_UUID", "2026-11-25-00-00-00-00"},
+                                               {"ID_CDROM_MEDIA_DVD", "1"}};
+    DiscInfo info = identify_disc(loop.device(), udev);
+    EXPECT_TRUE(info.start_unreadable);
+    EXPECT_EQ(info.fs_type, "iso9660");
+    EXPECT_EQ(info.label, "MY_LABEL");
+    EXPECT_EQ(info.type, DiscType::dvd);
+    EXPECT_EQ(info.size_bytes, fs::file_size(iso));
+    EXPECT_EQ(identify_disc(loop.device(), udev).identity, info.identity) << "stable";
+    udev["ID_FS_LABEL"] = "OTHER";
+    EXPECT_NE(identify_disc(loop.device(), udev).identity, info.identity);
+    // Without udev it is still a disc, with no filesystem to name.
+    DiscInfo bare = identify_disc(loop.device());
+    EXPECT_TRUE(bare.start_unreadable);
+    EXPECT_EQ(bare.label, "");
+    EXPECT_FALSE(identify_disc(iso).start_unreadable);
 }
 
 TEST_F(DiscInfoTest, UdfReportsLogicalVolumeIdAsLabel) {

@@ -189,6 +189,10 @@ TEST(Udev, InsertedDiscIsRippedOnceIntoTheLibrary) {
     EXPECT_EQ(service.get(ended.job, kJob, "Source"), loop.device());
     EXPECT_EQ(fs::path(ended.output).parent_path(), service.library());
     EXPECT_TRUE(read_file(ended.output) == read_file(image)) << "the library file differs";
+    // drives.eject_when_done (the default): the tray opens (a loop device has none to open).
+    EXPECT_TRUE(wait_until(
+        [&] { return contains(service.daemon().err(), name_of(loop.device()) + ": ejected"); },
+        5s));
 
     // The drive object, with the medium udev sees.
     ASSERT_TRUE(listed(service, loop.device()));
@@ -293,6 +297,34 @@ TEST(Udev, DiscInTheDriveAtStartIsRippedOnceAcrossRestarts) {
     EXPECT_EQ(again.get(kRoot, kManager, "QueueLength"), "0");
 }
 
+// With one drive ripping at a time, a second disc waits in the queue; taking it out (here the
+// drive itself goes: its loop device is detached) cancels its job before it ever starts.
+TEST(Udev, AQueuedDiscThatIsTakenOutIsNotRipped) {
+    REQUIRE_ROOT_AND_UDEV();
+    TempDir dir;
+    fs::path slow_image = make_iso(dir, "FIRST", 32 * MiB, 506);
+    FaultFs slow(slow_image, "--read-only --read-bps 16000000", "freemkvd-drive-slow");
+    fs::path second_image = drive_image(dir, "SECOND", 4 * MiB, 507);
+    Service service(dir, {.config = "[queue]\nmax_parallel = 1\n"});
+    ManagerWatcher watcher(service.address(), false);
+    LoopDevice first(slow.disk());
+    ASSERT_TRUE(wait_until([&] { return watcher.added() == 1; }, 20s));
+    ASSERT_TRUE(
+        wait_until([&] { return service.get(job_path(1), kJob, "State") == "running"; }, 20s));
+    LoopDevice second(second_image);
+    ASSERT_TRUE(wait_until([&] { return watcher.added() == 2; }, 20s));
+    EXPECT_EQ(service.get(job_path(2), kJob, "State"), "queued");
+
+    second.detach();
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() >= 1; }, 10s));
+    auto ended = watcher.ended().front();
+    EXPECT_EQ(ended.job, job_path(2));
+    EXPECT_EQ(ended.result, "cancelled");
+    EXPECT_EQ(service.get(job_path(1), kJob, "State"), "running") << "the first rip goes on";
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 2; }, 30s));
+    EXPECT_EQ(watcher.ended().back().result, "ok");
+}
+
 // Issue 4's drive methods, on a drive udev announced: StartRip by drive name and device path,
 // Eject (a loop device has no tray: it succeeds and nothing moves), and their errors.
 TEST(Udev, DriveMethodsThroughBusctlGdbusAndFreemkvctl) {
@@ -301,7 +333,7 @@ TEST(Udev, DriveMethodsThroughBusctlGdbusAndFreemkvctl) {
     fs::path image = drive_image(dir, "MANUAL", 8 * MiB, 504);
     fs::path empty_file = dir / "freemkvd-drive-empty.img";
     write_file(empty_file, random_bytes(4 * MiB, 505));  // no filesystem: a drive without a disc
-    Service service(dir, {.config = "[drives]\nauto_rip = false\n"});
+    Service service(dir, {.config = "[drives]\nauto_rip = false\neject_when_done = false\n"});
     LoopDevice loop(image);
     LoopDevice empty(empty_file);
     ASSERT_TRUE(wait_until([&] { return listed(service, loop.device()); }, 10s));
@@ -314,6 +346,7 @@ TEST(Udev, DriveMethodsThroughBusctlGdbusAndFreemkvctl) {
     ASSERT_EQ(service.wait_for_result(job), "ok") << service.get(job, kJob, "ResultReason");
     EXPECT_EQ(service.get(job, kJob, "Drive"), name_of(loop.device()));
     EXPECT_TRUE(read_file(service.get(job, kJob, "OutputPath")) == read_file(image));
+    EXPECT_FALSE(contains(service.daemon().err(), "ejected")) << "eject_when_done is off";
     job = Service::job_of(service.start_rip_gdbus(loop.device()));
     ASSERT_EQ(service.wait_for_result(job), "ok");
 

@@ -355,6 +355,7 @@ void Service::on_ended(const JobInfo& job) {
         if (config_.eject_when_done && job.state == JobState::done && !job.request.drive.empty()) {
             try {
                 eject(job.request.source);
+                spdlog::info("{}: ejected", job.request.drive);
             } catch (const std::exception& e) {
                 spdlog::warn("cannot eject {}: {}", job.request.drive, e.what());
             }
