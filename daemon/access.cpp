@@ -45,11 +45,15 @@ bool allowed(const Caller& c, const struct stat& st, mode_t user_bit, mode_t gro
 
 }  // namespace
 
-std::string read_denied(const Caller& caller, const std::filesystem::path& path) {
+std::string read_denied(const Caller& caller, const std::filesystem::path& path, FileId* checked) {
     if (!path.is_absolute()) {
         return path.string() + " is not an absolute path";
     }
     if (caller.uid == 0) {
+        struct stat st {};
+        if (checked && ::stat(path.c_str(), &st) == 0) {
+            *checked = {st.st_dev, st.st_ino};
+        }
         return {};
     }
     std::filesystem::path walked = "/";
@@ -69,6 +73,9 @@ std::string read_denied(const Caller& caller, const std::filesystem::path& path)
     }
     if (!allowed(caller, st, S_IRUSR, S_IRGRP, S_IROTH)) {
         return "you may not read " + path.string();
+    }
+    if (checked) {
+        *checked = {st.st_dev, st.st_ino};
     }
     return {};
 }

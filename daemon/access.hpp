@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "disc_info.hpp"
+
 namespace freemkv {
 
 struct Caller {
@@ -23,6 +25,9 @@ Caller caller_from_uid(uid_t uid);
 // Empty when `caller` may open `path` for reading (search permission on every directory on the
 // way, read permission on the file itself, by owner/group/other mode bits; root may always);
 // otherwise the reason, naming the path that stops them. `path` must be absolute.
-std::string read_denied(const Caller& caller, const std::filesystem::path& path);
+// `checked`, when given, is set to the file whose mode was checked (for root: the file the path
+// names), so that the caller can insist on that very file later (FileId).
+std::string read_denied(const Caller& caller, const std::filesystem::path& path,
+                        FileId* checked = nullptr);
 
 }  // namespace freemkv

@@ -233,8 +233,24 @@ unsigned ecc_block_sectors(DiscType type) {
     return type == DiscType::bd ? 32 : 16;
 }
 
+void expect_same_file(int fd, const FileId& expected, const std::filesystem::path& path) {
+    struct stat st {};
+    if (!expected.known()) {
+        return;
+    }
+    if (::fstat(fd, &st) != 0) {
+        throw IoError("stat", path, 0, errno);
+    }
+    if (FileId{st.st_dev, st.st_ino} != expected) {
+        throw DiscError(describe(path) +
+                        "is another file than the one checked when the rip was requested (it "
+                        "was replaced or a link on the way was changed); request it again");
+    }
+}
+
 DiscInfo identify_disc(const std::filesystem::path& source,
-                       const std::map<std::string, std::string>& udev_props) {
+                       const std::map<std::string, std::string>& udev_props,
+                       const FileId& expected) {
     DiscInfo info;
     info.source = source;
 
@@ -255,6 +271,7 @@ DiscInfo identify_disc(const std::filesystem::path& source,
     if (!fd) {
         throw IoError("open", source, 0, errno);
     }
+    expect_same_file(fd.get(), expected, source);
     if (info.is_block_device) {
         info.size_bytes = device_size(fd, source);
     } else {

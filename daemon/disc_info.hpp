@@ -19,6 +19,20 @@ class DiscError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The file a path named when a caller's access to it was checked. The path may point elsewhere
+// by the time the rip opens it (a renamed file, a swapped symlink), so every later open compares
+// the file it got with this one. Empty (ino 0) when nothing was checked: a drive, or a rip the
+// daemon's own user asked for.
+struct FileId {
+    std::uint64_t dev = 0;
+    std::uint64_t ino = 0;
+    bool known() const { return ino != 0; }
+    bool operator==(const FileId&) const = default;
+};
+
+// Throws DiscError when `expected` is known and the open `fd` is another file.
+void expect_same_file(int fd, const FileId& expected, const std::filesystem::path& path);
+
 enum class DiscType { unknown, cd, dvd, bd };
 
 // "unknown", "cd", "dvd", "bd".
@@ -54,7 +68,8 @@ struct DiscInfo {
 // Throws IoError when a system call fails (missing path; a read error other than EIO, which is
 // start_unreadable) and DiscError when the source is not something that can be ripped.
 DiscInfo identify_disc(const std::filesystem::path& source,
-                       const std::map<std::string, std::string>& udev_props = {});
+                       const std::map<std::string, std::string>& udev_props = {},
+                       const FileId& expected = {});
 
 // Sectors per read request: the medium's ECC unit, so one bad spot costs exactly one unit.
 // DVD 16 (32 KiB ECC block), BD 32 (64 KiB cluster). CD has no multi-sector ECC block (CIRC

@@ -13,8 +13,9 @@
 
 namespace freemkv {
 
-DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read)
-    : path_(source), max_read_(max_read) {
+DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read,
+                       const FileId& expected)
+    : path_(source), expected_(expected), max_read_(max_read) {
     fd_ = UniqueFd(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT));
     direct_ = static_cast<bool>(fd_);
     if (!fd_ && errno == EINVAL) {  // the filesystem (tmpfs, some FUSE) has no O_DIRECT
@@ -23,6 +24,7 @@ DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read
     if (!fd_) {
         throw IoError("open", source, 0, errno);
     }
+    expect_same_file(fd_.get(), expected_, path_);
     void* p = nullptr;
     if (::posix_memalign(&p, 4096, max_read_) != 0) {
         throw std::bad_alloc();
@@ -93,6 +95,7 @@ ReadStatus DiscReader::read(std::uint64_t pos, std::size_t n) {
             // the page cache from now on rather than call readable sectors bad.
             UniqueFd buffered(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
             if (buffered) {
+                expect_same_file(buffered.get(), expected_, path_);
                 fd_ = std::move(buffered);
                 direct_ = false;
                 continue;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 
+#include "disc_info.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
@@ -27,8 +28,9 @@ enum class ReadStatus {
 class DiscReader {
   public:
     // Reads of up to `max_read` bytes (a multiple of 4096). Throws IoError if `source` cannot be
-    // opened or sized.
-    DiscReader(const std::filesystem::path& source, std::size_t max_read);
+    // opened or sized, DiscError if it is not the `expected` file.
+    DiscReader(const std::filesystem::path& source, std::size_t max_read,
+               const FileId& expected = {});
 
     std::uint64_t size() const { return size_; }
     const std::filesystem::path& path() const { return path_; }
@@ -52,6 +54,7 @@ class DiscReader {
     bool still_present() const;
 
     std::filesystem::path path_;
+    FileId expected_;
     UniqueFd fd_;
     bool is_block_device_ = false;
     bool direct_ = false;

@@ -24,6 +24,7 @@ struct JobRequest {
     std::map<std::string, std::string> udev_props;
     std::string media;      // the medium's media_key() when a drive's insert started the job
     std::uint32_t uid = 0;  // who asked
+    FileId file;            // an image's file when the caller's access was checked
 };
 
 struct JobInfo {

@@ -26,6 +26,8 @@ toml::table to_toml(const JobInfo& job) {
         {"source", job.request.source.string()},
         {"uid", static_cast<std::int64_t>(job.request.uid)},
         {"media", job.request.media},
+        {"file_dev", static_cast<std::int64_t>(job.request.file.dev)},
+        {"file_ino", static_cast<std::int64_t>(job.request.file.ino)},
         {"state", std::string(to_string(job.state))},
         {"label", job.label},
         {"identity", job.identity},
@@ -78,6 +80,8 @@ JobInfo from_toml(const toml::table& t) {
     job.request.source = str("source");
     job.request.uid = static_cast<std::uint32_t>(num("uid"));
     job.request.media = str("media");
+    job.request.file = {static_cast<std::uint64_t>(num("file_dev")),
+                        static_cast<std::uint64_t>(num("file_ino"))};
     job.label = str("label");
     job.identity = str("identity");
     job.output = str("output");

@@ -263,7 +263,7 @@ void JobQueue::set_config(const Config& config) {
 }
 
 DiscInfo JobQueue::prepare(JobInfo& job, const Config& config) {
-    DiscInfo disc = identify_disc(job.request.source, job.request.udev_props);
+    DiscInfo disc = identify_disc(job.request.source, job.request.udev_props, job.request.file);
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
@@ -359,6 +359,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
         options.writeback = config.writeback;
         options.buffer = config.buffer;
         options.identity = job.identity;
+        options.source_file = job.request.file;
         spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
                      job.output.string());
         result = rip(job.request.source, job.output, options, &forward, stop);

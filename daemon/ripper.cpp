@@ -123,7 +123,7 @@ class Rip final : public WritebackObserver {
 
 void Rip::open() {
     try {
-        reader_ = std::make_unique<DiscReader>(source_, read_size_);
+        reader_ = std::make_unique<DiscReader>(source_, read_size_, o_.source_file);
     } catch (const IoError& e) {
         throw CannotStart(std::string("cannot read the disc: ") + e.what() + ": " +
                           e.code().message());

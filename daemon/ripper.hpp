@@ -31,6 +31,7 @@
 
 #include "async_writer.hpp"
 #include "chunk_policy.hpp"
+#include "disc_info.hpp"
 
 namespace freemkv {
 
@@ -46,6 +47,7 @@ struct RipOptions {
     PolicyConfig writeback;
     BufferConfig buffer;
     std::string identity;  // the disc's fingerprint; a .part is resumed only by the same disc
+    FileId source_file;    // the image file a caller's access was checked on (DiscReader)
 };
 
 enum class RipOutcome { ok, ok_with_errors, failed, cancelled };

@@ -3,6 +3,7 @@
 #include "job_queue.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <mutex>
@@ -174,6 +175,31 @@ TEST(JobQueue, JournalSurvivesARestartAndResumesInterruptedJobs) {
     EXPECT_TRUE(resumed->result->resumed);
     EXPECT_LT(resumed->result->bytes_read, big_data.size());
     EXPECT_EQ(read_file(resumed->result->output), big_data);
+}
+
+// A caller's access is checked on a file; if the path names another file by the time the job
+// opens it (renamed over, a link on the way changed), the job fails and reads nothing of it.
+TEST(JobQueue, AnImageReplacedAfterTheCheckIsNotRipped) {
+    TempDir dir;
+    auto checked = make_iso(dir, "CHECKED", 2, 40);
+    struct stat st {};
+    ASSERT_EQ(::stat(checked.c_str(), &st), 0);
+    FileId id{st.st_dev, st.st_ino};
+    JobQueue q(test_config(dir));
+    auto same = q.submit(JobRequest{.source = checked, .file = id});
+    q.wait_idle();
+    ASSERT_EQ(q.job(same)->state, JobState::done) << q.job(same)->result->reason;
+
+    auto other = make_iso(dir, "SECRET", 2, 41);
+    std::filesystem::rename(other, checked);  // same path, another file
+    auto swapped = q.submit(JobRequest{.source = checked, .file = id});
+    q.wait_idle();
+    auto job = q.job(swapped);
+    ASSERT_EQ(job->state, JobState::failed);
+    EXPECT_NE(job->result->reason.find("another file than the one checked"), std::string::npos)
+        << job->result->reason;
+    EXPECT_FALSE(std::filesystem::exists(dir / "library" / "SECRET.iso"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "library" / "CHECKED (2).iso"));
 }
 
 TEST(JobQueue, OneQueuePerStateDirectory) {

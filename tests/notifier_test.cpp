@@ -20,19 +20,14 @@
 #include <utility>
 #include <vector>
 
+#include "support/bus_fixture.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
 namespace {
 
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-using test::Process;
-using test::TempDir;
-
-constexpr std::size_t MiB = 1024 * 1024;
+using namespace test;
 
 // Xvfb and dunst are test dependencies (tools/install-deps): missing under CI is a failure.
 #define REQUIRE_DESKTOP_TOOLS()                                                                  \
@@ -46,27 +41,6 @@ constexpr std::size_t MiB = 1024 * 1024;
         }                                                                                        \
     } while (0)
 
-struct Shell {
-    int status = -1;
-    std::string output;  // stdout and stderr
-};
-
-Shell sh(const std::string& command) {
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    if (pipe == nullptr) {
-        throw std::runtime_error("cannot run: " + command);
-    }
-    Shell r;
-    std::array<char, 4096> buf{};
-    std::size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-        r.output.append(buf.data(), n);
-    }
-    int status = ::pclose(pipe);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
-
 std::string missing_tools() {
     std::string missing;
     for (const char* tool : {"Xvfb", "dunst", "dunstctl", "dbus-daemon", "gdbus", "xorriso"}) {
@@ -75,17 +49,6 @@ std::string missing_tools() {
         }
     }
     return missing;
-}
-
-bool wait_until(const std::function<bool()>& done, Clock::duration timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (!done()) {
-        if (Clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
 }
 
 // Stops a child with SIGTERM (SIGKILL after a grace time) when the test ends, however it ends.
@@ -101,11 +64,10 @@ struct Stopped {
 // A private bus of the session type, without service directories: nothing is auto-started on it
 // (the session bus would start /usr/bin/dunst on the first Notify). It forks, so it is no child
 // of ours; it is stopped at destruction.
-class Bus {
-  public:
-    explicit Bus(const TempDir& dir) {
-        fs::path config = dir / "bus.conf";
-        std::ofstream(config) << R"(<busconfig>
+// The bus configuration: the session type, no service directories.
+fs::path write_bus_config(const TempDir& dir) {
+    fs::path config = dir / "bus.conf";
+    std::ofstream(config) << R"(<busconfig>
   <type>session</type>
   <listen>unix:tmpdir=/tmp</listen>
   <auth>EXTERNAL</auth>
@@ -116,37 +78,19 @@ class Bus {
   </policy>
 </busconfig>
 )";
-        Shell r = sh("dbus-daemon --config-file=" + config.string() +
-                     " --print-address=1 --print-pid=1 --fork");
-        std::smatch m;
-        if (std::regex_search(r.output, m, std::regex(R"((unix:\S+)\n(\d+))"))) {
-            address_ = m[1];
-            pid_ = std::stoi(m[2]);
-        }
-        if (r.status != 0 || pid_ <= 0) {
-            throw std::runtime_error("dbus-daemon failed:\n" + r.output);
-        }
-    }
-    ~Bus() {
-        ::kill(pid_, SIGTERM);
-        // Not our child: gone when /proc says so or shows a zombie for another reaper.
-        wait_until(
-            [&] {
-                std::string stat = test::slurp("/proc/" + std::to_string(pid_) + "/stat");
-                auto paren = stat.rfind(')');
-                return paren == std::string::npos || stat.substr(paren + 2, 1) == "Z";
-            },
-            2s);
-    }
-    Bus(const Bus&) = delete;
-    Bus& operator=(const Bus&) = delete;
+    return config;
+}
+
+class Bus {
+  public:
+    explicit Bus(const TempDir& dir) : daemon_("--config-file=" + write_bus_config(dir).string()) {}
 
     std::string env(const std::string& variable = "DBUS_SESSION_BUS_ADDRESS") const {
-        return variable + "=" + address_;
+        return variable + "=" + address();
     }
     // A shell command with this bus as its session bus.
     Shell sh(const std::string& command) const {
-        return freemkv::sh("DBUS_SESSION_BUS_ADDRESS='" + address_ + "' " + command);
+        return test::sh("DBUS_SESSION_BUS_ADDRESS=" + quote(address()) + " " + command);
     }
     Shell call(const std::string& dest, const std::string& path, const std::string& method,
                const std::string& args = "") const {
@@ -181,8 +125,9 @@ class Bus {
     }
 
   private:
-    std::string address_;
-    pid_t pid_ = -1;
+    const std::string& address() const { return daemon_.address(); }
+
+    BusDaemon daemon_;
 };
 
 // One notification as dunst printed it on receipt, or listed it in its history.

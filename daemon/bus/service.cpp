@@ -84,7 +84,7 @@ int Service::run() {
     add_signal(loop_.native(), SIGTERM, on_stop_signal, nullptr);
     add_signal(loop_.native(), SIGINT, on_stop_signal, nullptr);
     add_signal(loop_.native(), SIGHUP, on_reload_signal, this);
-    // Sends WATCHDOG=1 from this loop at half of WatchdogSec, when systemd asks for it.
+    // Sends WATCHDOG=1 from this loop well within WatchdogSec, when systemd asks for it.
     if (int r = sd_event_set_watchdog(loop_.native(), true); r < 0) {
         throw std::system_error(-r, std::generic_category(), "sd_event_set_watchdog");
     }
@@ -122,8 +122,13 @@ void Service::reload() {
     config_ = fresh;
     queue_->set_config(config_);
     // Drives the new watch/ignore globs take in or leave out.
-    for (const freemkv::Drive& d : enumerate_drives()) {
-        on_drive_event(d, true);
+    try {
+        for (const freemkv::Drive& d : enumerate_drives()) {
+            on_drive_event(d, true);
+        }
+    } catch (const std::system_error& e) {
+        // The configuration is applied; the drives follow at their next udev event.
+        spdlog::warn("cannot list the drives after the reload: {}", e.what());
     }
     for (auto it = drives_.begin(); it != drives_.end();) {
         const freemkv::Drive& d = it->second->drive();
@@ -292,7 +297,8 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
         if (ec) {
             fail(error_not_found, source + ": " + ec.message());
         }
-        if (std::string why = read_denied(caller_from_uid(caller), real); !why.empty()) {
+        if (std::string why = read_denied(caller_from_uid(caller), real, &request.file);
+            !why.empty()) {
             fail(error_not_authorized, why);
         }
         if (!std::filesystem::is_regular_file(real)) {
