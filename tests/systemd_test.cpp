@@ -201,11 +201,16 @@ TEST(Reload, SighupAndTheReloadMethodApplyANewLibraryToNewJobs) {
     ASSERT_EQ(service.wait_for_result(job), "ok");
     EXPECT_EQ(fs::path(service.get(job, kJob, "OutputPath")).parent_path(), dir / "library2");
 
-    // The Reload method, through busctl.
+    // The Reload method, through busctl and freemkvctl.
     write_config(dir, "", dir / "library3", dir / "state");
     Shell r = service.busctl_call(kRoot, kManager, "Reload");
     ASSERT_TRUE(r.ok()) << r.output;
     EXPECT_EQ(service.get(kRoot, kManager, "LibraryPath"), (dir / "library3").string());
+    write_config(dir, "", dir / "library4", dir / "state");
+    r = sh(service.shell_env() + " " FREEMKV_CTL " --user reload");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output, "configuration reloaded\n");
+    EXPECT_EQ(service.get(kRoot, kManager, "LibraryPath"), (dir / "library4").string());
 }
 
 TEST(Reload, ABadFileChangesNothingAndSaysWhereItIsWrong) {
@@ -221,6 +226,10 @@ TEST(Reload, ABadFileChangesNothingAndSaysWhereItIsWrong) {
     EXPECT_TRUE(contains(r.output, "freemkvd.toml:")) << r.output;
     EXPECT_TRUE(contains(r.output, "max_paralel")) << r.output;
     EXPECT_TRUE(contains(r.output, "max_parallel")) << "did you mean: " << r.output;
+    r = sh(service.shell_env() + " " FREEMKV_CTL " --user reload");
+    EXPECT_EQ(r.status, 4) << "a failed D-Bus call: " << r.output;
+    EXPECT_TRUE(contains(r.output, "org.freemkv.Rip1.Error.Failed")) << r.output;
+    EXPECT_TRUE(contains(r.output, "max_paralel")) << r.output;
 
     // The state directory holds the journal and cannot move under a running daemon.
     write_config(dir, "", dir / "library", dir / "elsewhere");

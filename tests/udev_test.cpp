@@ -26,11 +26,11 @@ SUBSYSTEM=="block", KERNEL=="loop*", ACTION!="remove", ATTR{loop/backing_file}==
 SUBSYSTEM=="block", KERNEL=="loop*", ENV{ID_CDROM}=="1", ENV{ID_FS_TYPE}=="iso9660|udf", ENV{ID_CDROM_MEDIA}="1", ENV{ID_CDROM_MEDIA_DVD}="1"
 )";
 
-// A file that replaces whatever was at `path` (or nothing) until destruction.
+// A file that replaces whatever was at `path` (or nothing, and no directory) until destruction.
 class ReplacedFile {
   public:
     ReplacedFile(fs::path path, const std::string& text) : path_(std::move(path)) {
-        fs::create_directories(path_.parent_path());
+        made_directory_ = fs::create_directories(path_.parent_path());
         if (fs::exists(path_)) {
             before_ = slurp(path_);
         }
@@ -43,6 +43,9 @@ class ReplacedFile {
         } else {
             fs::remove(path_, ec);
         }
+        if (made_directory_) {
+            fs::remove(path_.parent_path(), ec);  // only if empty
+        }
     }
     ReplacedFile(const ReplacedFile&) = delete;
     ReplacedFile& operator=(const ReplacedFile&) = delete;
@@ -50,6 +53,7 @@ class ReplacedFile {
   private:
     fs::path path_;
     std::optional<std::string> before_;
+    bool made_directory_ = false;
 };
 
 bool udevd_running() {

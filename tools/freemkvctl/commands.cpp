@@ -213,4 +213,16 @@ int eject(const Options& options, const std::string& drive) {
     return exit_ok;
 }
 
+int reload(const Options& options) {
+    auto connection = connect(options.user_bus);
+    ManagerProxy manager(*connection);
+    manager.Reload();
+    if (options.json) {
+        fmt::print("{}\n", JsonObject().flag("reloaded", true).dump());
+    } else {
+        fmt::print("configuration reloaded\n");
+    }
+    return exit_ok;
+}
+
 }  // namespace freemkv::ctl

@@ -15,5 +15,6 @@ int watch(const Options& options, const std::vector<std::string>& jobs);
 int rip(const Options& options, const std::string& source, bool wait);
 int cancel(const Options& options, const std::string& job);
 int eject(const Options& options, const std::string& drive);
+int reload(const Options& options);
 
 }  // namespace freemkv::ctl

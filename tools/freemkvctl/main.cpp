@@ -6,6 +6,7 @@
 //   freemkvctl [...] rip SOURCE [--wait]                  start a rip; --wait watches it
 //   freemkvctl [...] cancel JOB                           cancel a queued or running job
 //   freemkvctl [...] eject DRIVE                          eject a drive's disc
+//   freemkvctl [...] reload                               make the daemon re-read its configuration
 //
 // JOB is an id ("3") or an object path; DRIVE a name ("sr0"), a device or an object path.
 // `watch` without JOB follows the jobs that have not ended yet, and the jobs started while it
@@ -87,6 +88,9 @@ int main(int argc, char** argv) {
     auto* eject_cmd = app.add_subcommand("eject", "Eject the disc of a drive");
     eject_cmd->add_option("DRIVE", drive, "Drive name, device or object path")->required();
 
+    auto* reload_cmd = app.add_subcommand(
+        "reload", "Make the daemon re-read its configuration (for jobs that start afterwards)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -109,6 +113,9 @@ int main(int argc, char** argv) {
         }
         if (cancel_cmd->parsed()) {
             return cancel(options, job);
+        }
+        if (reload_cmd->parsed()) {
+            return reload(options);
         }
         return eject(options, drive);
     } catch (const UsageError& e) {
