@@ -633,7 +633,7 @@ TEST(SystemBus, ShippedPolicyLetsEveryoneReadButOnlyPrivilegedUsersRip) {
     Shell introspect = service.busctl("introspect " + std::string(kName) + " " + job, kNobody);
     EXPECT_TRUE(contains(introspect.output, ".Cancel")) << introspect.output;
 
-    // Only root, the service user and the freemkv group may start and cancel.
+    // Only root, the service user and the freemkv group may start, cancel and reload.
     const std::string denied = "org.freedesktop.DBus.Error.AccessDenied";
     EXPECT_EQ(gdbus_error(service.start_rip_gdbus(img.string(), "'{}'", kNobody)), denied);
     Shell start_b = service.start_rip_busctl(img, kNobody);
@@ -644,6 +644,9 @@ TEST(SystemBus, ShippedPolicyLetsEveryoneReadButOnlyPrivilegedUsersRip) {
     Shell cancel_b = service.busctl_call(job, kJob, "Cancel", "a{sv} 0", kNobody);
     EXPECT_FALSE(cancel_b.ok());
     EXPECT_TRUE(contains(cancel_b.output, "Access denied")) << cancel_b.output;
+    EXPECT_EQ(
+        gdbus_error(service.gdbus_call(kRoot, std::string(kManager) + ".Reload", "", kNobody)),
+        denied);
     // Nor may anyone else own the name.
     Shell own = sh(service.shell_env() + " " + kNobody +
                    " gdbus call --system --dest org.freedesktop.DBus --object-path "
