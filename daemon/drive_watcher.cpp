@@ -2,27 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
-#include <system_error>
+#include "sd_check.hpp"
 
 namespace freemkv {
 
-namespace {
-
-void check(int r, const char* what) {
-    if (r < 0) {
-        throw std::system_error(-r, std::generic_category(), what);
-    }
-}
-
-}  // namespace
-
 DriveWatcher::DriveWatcher(sd_event* event, Handler on_event) : on_event_(std::move(on_event)) {
-    check(sd_device_monitor_new(&monitor_), "sd_device_monitor_new");
+    check_sd(sd_device_monitor_new(&monitor_), "sd_device_monitor_new");
     try {
-        check(sd_device_monitor_filter_add_match_subsystem_devtype(monitor_, "block", "disk"),
-              "sd_device_monitor_filter_add_match_subsystem_devtype");
-        check(sd_device_monitor_attach_event(monitor_, event), "sd_device_monitor_attach_event");
-        check(sd_device_monitor_start(monitor_, on_device, this), "sd_device_monitor_start");
+        check_sd(sd_device_monitor_filter_add_match_subsystem_devtype(monitor_, "block", "disk"),
+                 "sd_device_monitor_filter_add_match_subsystem_devtype");
+        check_sd(sd_device_monitor_attach_event(monitor_, event), "sd_device_monitor_attach_event");
+        check_sd(sd_device_monitor_start(monitor_, on_device, this), "sd_device_monitor_start");
     } catch (...) {
         sd_device_monitor_unref(monitor_);
         throw;

@@ -10,17 +10,12 @@
 #include <system_error>
 
 #include "io_error.hpp"
+#include "sd_check.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
 
 namespace {
-
-void check(int r, const char* what) {
-    if (r < 0) {
-        throw std::system_error(-r, std::generic_category(), what);
-    }
-}
 
 std::string property(const std::map<std::string, std::string>& properties, const char* key) {
     auto it = properties.find(key);
@@ -91,10 +86,10 @@ Drive drive_from(sd_device* dev) {
 
 std::vector<Drive> enumerate_drives() {
     sd_device_enumerator* e = nullptr;
-    check(sd_device_enumerator_new(&e), "sd_device_enumerator_new");
+    check_sd(sd_device_enumerator_new(&e), "sd_device_enumerator_new");
     std::vector<Drive> drives;
     try {
-        check(sd_device_enumerator_add_match_subsystem(e, "block", 1), "match block");
+        check_sd(sd_device_enumerator_add_match_subsystem(e, "block", 1), "match block");
         for (sd_device* dev = sd_device_enumerator_get_device_first(e); dev;
              dev = sd_device_enumerator_get_device_next(e)) {
             const char* devtype = nullptr;
@@ -116,7 +111,7 @@ std::vector<Drive> enumerate_drives() {
 
 Drive read_drive(const std::string& name) {
     sd_device* dev = nullptr;
-    check(sd_device_new_from_subsystem_sysname(&dev, "block", name.c_str()), name.c_str());
+    check_sd(sd_device_new_from_subsystem_sysname(&dev, "block", name.c_str()), name.c_str());
     Drive d = drive_from(dev);
     sd_device_unref(dev);
     return d;

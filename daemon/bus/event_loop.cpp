@@ -9,15 +9,11 @@
 #include <cstdint>
 #include <system_error>
 
+#include "sd_check.hpp"
+
 namespace freemkv {
 
 namespace {
-
-void check(int r, const char* what) {
-    if (r < 0) {
-        throw std::system_error(-r, std::generic_category(), what);
-    }
-}
 
 std::uint64_t now_usec() {
     timespec ts{};
@@ -29,13 +25,13 @@ std::uint64_t now_usec() {
 }  // namespace
 
 EventLoop::EventLoop() {
-    check(sd_event_new(&event_), "sd_event_new");
+    check_sd(sd_event_new(&event_), "sd_event_new");
     wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake_fd_) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
     }
-    check(sd_event_add_io(event_, nullptr, wake_fd_.get(), EPOLLIN, &EventLoop::on_wake, this),
-          "sd_event_add_io(eventfd)");
+    check_sd(sd_event_add_io(event_, nullptr, wake_fd_.get(), EPOLLIN, &EventLoop::on_wake, this),
+             "sd_event_add_io(eventfd)");
 }
 
 EventLoop::~EventLoop() {
@@ -50,14 +46,14 @@ EventLoop::~EventLoop() {
 void EventLoop::attach(sdbus::IConnection& connection) {
     connection_ = &connection;
     auto poll = connection.getEventLoopPollData();
-    check(sd_event_add_io(event_, &bus_io_, poll.fd, static_cast<uint32_t>(poll.events),
-                          &EventLoop::on_bus, this),
-          "sd_event_add_io(bus)");
-    check(sd_event_source_set_prepare(bus_io_, &EventLoop::on_prepare), "set_prepare");
-    check(sd_event_add_time(event_, &bus_timer_, CLOCK_MONOTONIC, UINT64_MAX, 0,
-                            &EventLoop::on_bus_timeout, this),
-          "sd_event_add_time(bus)");
-    check(sd_event_source_set_enabled(bus_timer_, SD_EVENT_OFF), "disable bus timer");
+    check_sd(sd_event_add_io(event_, &bus_io_, poll.fd, static_cast<uint32_t>(poll.events),
+                             &EventLoop::on_bus, this),
+             "sd_event_add_io(bus)");
+    check_sd(sd_event_source_set_prepare(bus_io_, &EventLoop::on_prepare), "set_prepare");
+    check_sd(sd_event_add_time(event_, &bus_timer_, CLOCK_MONOTONIC, UINT64_MAX, 0,
+                               &EventLoop::on_bus_timeout, this),
+             "sd_event_add_time(bus)");
+    check_sd(sd_event_source_set_enabled(bus_timer_, SD_EVENT_OFF), "disable bus timer");
 }
 
 void EventLoop::post(std::function<void()> task) {
@@ -74,21 +70,21 @@ void EventLoop::post(std::function<void()> task) {
 
 void EventLoop::every(std::chrono::microseconds period, std::function<void()> tick) {
     Timer& t = timers_.emplace_back(Timer{this, period, std::move(tick)});
-    check(sd_event_add_time_relative(event_, &t.source, CLOCK_MONOTONIC,
-                                     static_cast<uint64_t>(period.count()), 0, &EventLoop::on_timer,
-                                     &t),
-          "sd_event_add_time_relative");
-    check(sd_event_source_set_enabled(t.source, SD_EVENT_ON), "enable timer");
+    check_sd(sd_event_add_time_relative(event_, &t.source, CLOCK_MONOTONIC,
+                                        static_cast<uint64_t>(period.count()), 0,
+                                        &EventLoop::on_timer, &t),
+             "sd_event_add_time_relative");
+    check_sd(sd_event_source_set_enabled(t.source, SD_EVENT_ON), "enable timer");
 }
 
 int EventLoop::run() {
     int r = sd_event_loop(event_);
-    check(r, "sd_event_loop");
+    check_sd(r, "sd_event_loop");
     return r;
 }
 
 void EventLoop::exit(int code) {
-    check(sd_event_exit(event_, code), "sd_event_exit");
+    check_sd(sd_event_exit(event_, code), "sd_event_exit");
 }
 
 int EventLoop::on_wake(sd_event_source*, int fd, uint32_t, void* self) {

@@ -4,11 +4,14 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <set>
+
 #include "access.hpp"
 #include "drive_object.hpp"
 #include "errors.hpp"
 #include "job_object.hpp"
 #include "manager_object.hpp"
+#include "sd_check.hpp"
 
 namespace freemkv::bus {
 
@@ -32,9 +35,7 @@ int on_reload_signal(sd_event_source*, const signalfd_siginfo*, void* service) {
 }
 
 void add_signal(sd_event* event, int sig, sd_event_signal_handler_t handler, void* userdata) {
-    if (int r = sd_event_add_signal(event, nullptr, sig, handler, userdata); r < 0) {
-        throw std::system_error(-r, std::generic_category(), "sd_event_add_signal");
-    }
+    check_sd(sd_event_add_signal(event, nullptr, sig, handler, userdata), "sd_event_add_signal");
 }
 
 // sd_notify() to systemd; without NOTIFY_SOCKET (not started by systemd) it does nothing.
@@ -85,9 +86,7 @@ int Service::run() {
     add_signal(loop_.native(), SIGINT, on_stop_signal, nullptr);
     add_signal(loop_.native(), SIGHUP, on_reload_signal, this);
     // Sends WATCHDOG=1 from this loop well within WatchdogSec, when systemd asks for it.
-    if (int r = sd_event_set_watchdog(loop_.native(), true); r < 0) {
-        throw std::system_error(-r, std::generic_category(), "sd_event_set_watchdog");
-    }
+    check_sd(sd_event_set_watchdog(loop_.native(), true), "sd_event_set_watchdog");
     // Every object exists; now clients may find us.
     connection_->requestName(bus_name);
     spdlog::info("serving {} on the {} bus", bus_name,
@@ -121,22 +120,23 @@ void Service::reload() {
     bool library_changed = fresh.library != config_.library;
     config_ = fresh;
     queue_->set_config(config_);
-    // Drives the new watch/ignore globs take in or leave out.
+    // The drives, as if udev announced each again: on_drive_event takes in or leaves out what
+    // the new watch/ignore globs say; a known drive no longer listed is gone.
     try {
+        std::set<std::string> listed;
         for (const freemkv::Drive& d : enumerate_drives()) {
+            listed.insert(d.name);
             on_drive_event(d, true);
+        }
+        for (auto it = drives_.begin(); it != drives_.end();) {
+            std::string name = (it++)->first;  // drive_gone() erases it
+            if (!listed.contains(name)) {
+                drive_gone(name);
+            }
         }
     } catch (const std::system_error& e) {
         // The configuration is applied; the drives follow at their next udev event.
         spdlog::warn("cannot list the drives after the reload: {}", e.what());
-    }
-    for (auto it = drives_.begin(); it != drives_.end();) {
-        const freemkv::Drive& d = it->second->drive();
-        auto next = std::next(it);
-        if (!is_wanted(d.device, config_.watch, config_.ignore)) {
-            drive_gone(d.name);
-        }
-        it = next;
     }
     if (library_changed) {
         manager_->emitPropertiesChangedSignal(org::freemkv::Rip1::Manager_adaptor::INTERFACE_NAME,
