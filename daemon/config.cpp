@@ -235,18 +235,18 @@ class Parser {
     void set(const Item& item, Config& c) const {
         const std::string& k = item.key;
         if (k == "library.path") {
-            c.library = directory(item);
+            c.jobs.library = directory(item);
         } else if (k == "library.naming") {
-            c.naming = string(item);
+            c.jobs.naming.pattern = string(item);
             try {
-                validate_template(c.naming);
+                validate_template(c.jobs.naming.pattern);
             } catch (const std::invalid_argument& e) {
                 fail(item, e.what());
             }
         } else if (k == "library.on_exists") {
-            c.on_exists = choice(item, parse_on_exists, {"number", "fail"});
+            c.jobs.naming.on_exists = choice(item, parse_on_exists, {"number", "fail"});
         } else if (k == "state.dir") {
-            c.state_dir = directory(item);
+            c.jobs.state_dir = directory(item);
         } else if (k == "rip.ecc_sectors") {
             std::int64_t v = integer(item);
             if (v < 0 || v > max_ecc_sectors || v % ecc_granule != 0) {
@@ -254,41 +254,42 @@ class Parser {
                      fmt::format("must be 0 (by disc type) or a multiple of {} up to {}, got {}",
                                  ecc_granule, max_ecc_sectors, v));
             }
-            c.ecc_sectors = static_cast<unsigned>(v);
+            c.jobs.ecc_sectors = static_cast<unsigned>(v);
         } else if (k == "rip.retries") {
-            c.retries = bounded(item, 0, max_retries);
+            c.jobs.rip.retries = bounded(item, 0, max_retries);
         } else if (k == "rip.repair_budget") {
-            c.repair_budget = duration(item, seconds(0), max_repair_budget);
+            c.jobs.rip.repair_budget = duration(item, seconds(0), max_repair_budget);
         } else if (k == "rip.checkpoint_interval") {
-            c.checkpoint_interval = duration(item, min_checkpoint, max_checkpoint);
+            c.jobs.rip.checkpoint_interval = duration(item, min_checkpoint, max_checkpoint);
         } else if (k == "writeback.policy") {
-            c.writeback.kind = choice(item, parse_policy_kind, {"balanced", "seed", "fixed"});
+            c.jobs.rip.writeback.kind =
+                choice(item, parse_policy_kind, {"balanced", "seed", "fixed"});
         } else if (k == "writeback.start_chunk") {
-            c.writeback.start_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
+            c.jobs.rip.writeback.start_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
         } else if (k == "writeback.min_chunk") {
-            c.writeback.min_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
+            c.jobs.rip.writeback.min_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
         } else if (k == "writeback.max_chunk") {
-            c.writeback.max_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
+            c.jobs.rip.writeback.max_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
         } else if (k == "writeback.buffer") {
-            c.buffer.buffer_bytes = size(item, 0, max_buffer, 1);
+            c.jobs.rip.buffer.buffer_bytes = size(item, 0, max_buffer, 1);
         } else if (k == "queue.max_parallel") {
-            c.max_parallel = bounded(item, 1, max_parallel);
+            c.jobs.max_parallel = bounded(item, 1, max_parallel);
         } else if (k == "queue.history") {
             c.history = bounded(item, 0, max_history);
         } else if (k == "drives.auto_rip") {
-            c.auto_rip = boolean(item);
+            c.drives.auto_rip = boolean(item);
         } else if (k == "drives.eject_when_done") {
-            c.eject_when_done = boolean(item);
+            c.drives.eject_when_done = boolean(item);
         } else if (k == "drives.watch") {
-            c.watch = device_globs(item);
+            c.drives.watch = device_globs(item);
         } else if (k == "drives.ignore") {
-            c.ignore = device_globs(item);
+            c.drives.ignore = device_globs(item);
         }
     }
 
     // Cross-checks the chunk sizes with freemkv::validate(), blaming the key the file set.
     void check_writeback(Config& c) const {
-        PolicyConfig& w = c.writeback;
+        PolicyConfig& w = c.jobs.rip.writeback;
         bool start_set = seen_.contains("writeback.start_chunk");
         if (!start_set && w.min_bytes <= w.max_bytes) {
             w.start_bytes = std::clamp(w.start_bytes, w.min_bytes, w.max_bytes);
@@ -307,7 +308,7 @@ class Parser {
             throw ConfigError(file_, line_of(key), key, e.what());
         }
         try {
-            validate(c.buffer);
+            validate(c.jobs.rip.buffer);
         } catch (const std::invalid_argument& e) {
             throw ConfigError(file_, line_of("writeback.buffer"), "writeback.buffer", e.what());
         }
@@ -571,8 +572,8 @@ void check_environment(const Config& config, const fs::path& file) {
         auto it = config.lines.find(key);
         return it == config.lines.end() ? 0u : it->second;
     };
-    check_directory(file, line("library.path"), "library.path", config.library);
-    check_directory(file, line("state.dir"), "state.dir", config.state_dir);
+    check_directory(file, line("library.path"), "library.path", config.jobs.library);
+    check_directory(file, line("state.dir"), "state.dir", config.jobs.state_dir);
 }
 
 }  // namespace freemkv
@@ -619,8 +620,8 @@ UserSetup user_setup(const std::function<std::string(const char*)>& env) {
     UserSetup setup;
     setup.config_file = config_home / "freemkvd" / "freemkvd.toml";
     fs::path videos = videos_from_user_dirs(config_home / "user-dirs.dirs", home);
-    setup.defaults.library = videos.empty() ? home / "Videos" : videos;
-    setup.defaults.state_dir = xdg("XDG_STATE_HOME", ".local/state") / "freemkvd";
+    setup.defaults.jobs.library = videos.empty() ? home / "Videos" : videos;
+    setup.defaults.jobs.state_dir = xdg("XDG_STATE_HOME", ".local/state") / "freemkvd";
     return setup;
 }
 

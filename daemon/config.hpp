@@ -13,35 +13,16 @@
 #include <string_view>
 #include <vector>
 
-#include "async_writer.hpp"
-#include "chunk_policy.hpp"
-#include "naming.hpp"
+#include "drives.hpp"
+#include "job_queue.hpp"
 
 namespace freemkv {
 
+// Each component owns its options; the configuration file only fills them in.
 struct Config {
-    // [library]
-    std::filesystem::path library = "/var/lib/freemkvd/library";
-    std::string naming = std::string(default_naming);
-    OnExists on_exists = OnExists::number;
-    // [state]
-    std::filesystem::path state_dir = "/var/lib/freemkvd";
-    // [rip]
-    unsigned ecc_sectors = 0;  // ECC block in sectors; 0 = by disc type (16 DVD, 32 BD)
-    unsigned retries = 3;      // repair attempts per sector
-    std::chrono::seconds repair_budget{600};      // time limit for repair passes per job
-    std::chrono::seconds checkpoint_interval{5};  // mapfile checkpoint interval
-    // [writeback]
-    PolicyConfig writeback;  // policy and start/min/max chunk; the thresholds are not configurable
-    BufferConfig buffer;     // buffer_bytes; the block size is not configurable
-    // [queue]
-    unsigned max_parallel = 2;  // drives ripping at once
-    unsigned history = 50;      // ended jobs kept as D-Bus objects
-    // [drives]
-    bool auto_rip = true;
-    bool eject_when_done = true;
-    std::vector<std::string> watch;   // device globs, e.g. "/dev/sr*"; empty = all optical drives
-    std::vector<std::string> ignore;  // device globs to ignore
+    QueueOptions jobs;      // [library], [state], [rip], [writeback], queue.max_parallel
+    DriveOptions drives;    // [drives]
+    unsigned history = 50;  // queue.history: ended jobs kept as D-Bus objects
 
     // Where each key was set in the file ("library.path" -> line), for error messages.
     std::map<std::string, unsigned> lines;

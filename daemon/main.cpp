@@ -17,10 +17,10 @@
 #include <iostream>
 #include <thread>
 
-#include "bus/service.hpp"
 #include "config.hpp"
 #include "job_queue.hpp"
 #include "logging.hpp"
+#include "service.hpp"
 
 using namespace freemkv;
 
@@ -151,8 +151,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
-        std::filesystem::create_directories(config.state_dir);
-        std::filesystem::create_directories(config.library);
+        std::filesystem::create_directories(config.jobs.state_dir);
+        std::filesystem::create_directories(config.jobs.library);
     } catch (const std::filesystem::filesystem_error& e) {
         std::cerr << "freemkvd: " << e.what() << "\n";
         return exit_usage;
@@ -168,15 +168,15 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     if (!*rip_cmd) {
-        auto reload = [&, state_dir = config.state_dir]() {
+        auto reload = [&, state_dir = config.jobs.state_dir]() {
             Config c = load();
-            if (c.state_dir != state_dir) {
+            if (c.jobs.state_dir != state_dir) {
                 throw ConfigError(file, c.lines.contains("state.dir") ? c.lines.at("state.dir") : 0,
                                   "state.dir",
                                   "cannot change while freemkvd runs (it holds the journal "
                                   "there); restart freemkvd instead");
             }
-            std::filesystem::create_directories(c.library);
+            std::filesystem::create_directories(c.jobs.library);
             return c;
         };
         try {
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
     // resumes it.
     std::unique_ptr<JobQueue> owned;
     try {
-        owned = std::make_unique<JobQueue>(config, &progress, JobQueue::Interrupted::abandon);
+        owned = std::make_unique<JobQueue>(config.jobs, &progress, JobQueue::Interrupted::abandon);
     } catch (const std::exception& e) {
         std::cerr << "freemkvd: " << e.what() << "\n";
         return exit_usage;

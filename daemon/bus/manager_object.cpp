@@ -46,7 +46,7 @@ std::string ManagerObject::Version() {
     return FREEMKV_VERSION;
 }
 std::string ManagerObject::LibraryPath() {
-    return service_.config().library.string();
+    return service_.config().jobs.library.string();
 }
 uint32_t ManagerObject::QueueLength() {
     return static_cast<uint32_t>(service_.queue().queued());

@@ -60,14 +60,14 @@ Service::Service(const Config& config, BusKind bus, ConfigLoader reload_config)
         loop_.native(),
         [this](const freemkv::Drive& d, bool managed) { on_drive_event(d, managed); });
     for (const freemkv::Drive& d : enumerate_drives()) {
-        if (is_wanted(d.device, config_.watch, config_.ignore)) {
+        if (is_wanted(d.device, config_.drives.watch, config_.drives.ignore)) {
             drives_.emplace(d.name, std::make_unique<DriveObject>(*connection_, d));
         }
     }
     if (drives_.empty()) {
         spdlog::info("no drives yet (udev marks them: FREEMKVD_MANAGED=1 or ID_CDROM=1)");
     }
-    queue_ = std::make_unique<JobQueue>(config_, this);
+    queue_ = std::make_unique<JobQueue>(config_.jobs, this);
     for (const JobInfo& job : queue_->jobs()) {
         job_object(job);
     }
@@ -117,9 +117,9 @@ void Service::reload() {
         notify("READY=1");
         throw;
     }
-    bool library_changed = fresh.library != config_.library;
+    bool library_changed = fresh.jobs.library != config_.jobs.library;
     config_ = fresh;
-    queue_->set_config(config_);
+    queue_->set_options(config_.jobs);
     // The drives, as if udev announced each again: on_drive_event takes in or leaves out what
     // the new watch/ignore globs say; a known drive no longer listed is gone.
     try {
@@ -148,7 +148,7 @@ void Service::reload() {
 }
 
 void Service::on_drive_event(const freemkv::Drive& drive, bool managed) {
-    if (!managed || !is_wanted(drive.device, config_.watch, config_.ignore)) {
+    if (!managed || !is_wanted(drive.device, config_.drives.watch, config_.drives.ignore)) {
         drive_gone(drive.name);
         return;
     }
@@ -188,7 +188,7 @@ void Service::drive_gone(const std::string& name) {
 void Service::media_inserted(const freemkv::Drive& drive, bool at_start) {
     std::string label = drive.media_label.empty() ? "(no label)" : drive.media_label;
     spdlog::info("{}: disc {} inserted", drive.name, label);
-    if (!config_.auto_rip) {
+    if (!config_.drives.auto_rip) {
         return;
     }
     std::string key = media_key(drive);
@@ -358,7 +358,8 @@ void Service::on_ended(const JobInfo& job) {
         manager_->emitJobEnded(job.id, sdbus::ObjectPath(JobObject::path_for(job.id)), result,
                                object.info().result ? object.info().result->output.string() : "");
         set_drive_busy(job.request.drive, false);
-        if (config_.eject_when_done && job.state == JobState::done && !job.request.drive.empty()) {
+        if (config_.drives.eject_when_done && job.state == JobState::done &&
+            !job.request.drive.empty()) {
             try {
                 eject(job.request.source);
                 spdlog::info("{}: ejected", job.request.drive);

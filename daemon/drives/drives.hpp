@@ -24,6 +24,14 @@ struct Drive {
     std::map<std::string, std::string> properties;  // udev properties (ID_CDROM_MEDIA_*, ...)
 };
 
+// What the daemon does with drives ([drives] in the configuration).
+struct DriveOptions {
+    bool auto_rip = true;             // an inserted disc queues a rip
+    bool eject_when_done = true;      // open the tray after a successful rip
+    std::vector<std::string> watch;   // device globs, e.g. "/dev/sr*"; empty = all optical drives
+    std::vector<std::string> ignore;  // device globs to ignore
+};
+
 // Whether udev properties describe a drive freemkvd manages (see above).
 bool is_managed(const std::map<std::string, std::string>& properties);
 

@@ -24,28 +24,28 @@ using std::chrono::seconds;
 const fs::path default_file = FREEMKV_DEFAULT_CONFIG;
 
 void expect_same(const Config& a, const Config& b) {
-    EXPECT_EQ(a.library, b.library);
-    EXPECT_EQ(a.naming, b.naming);
-    EXPECT_EQ(a.on_exists, b.on_exists);
-    EXPECT_EQ(a.state_dir, b.state_dir);
-    EXPECT_EQ(a.ecc_sectors, b.ecc_sectors);
-    EXPECT_EQ(a.retries, b.retries);
-    EXPECT_EQ(a.repair_budget, b.repair_budget);
-    EXPECT_EQ(a.checkpoint_interval, b.checkpoint_interval);
-    EXPECT_EQ(a.writeback.kind, b.writeback.kind);
-    EXPECT_EQ(a.writeback.start_bytes, b.writeback.start_bytes);
-    EXPECT_EQ(a.writeback.min_bytes, b.writeback.min_bytes);
-    EXPECT_EQ(a.writeback.max_bytes, b.writeback.max_bytes);
-    EXPECT_EQ(a.writeback.grow_above, b.writeback.grow_above);
-    EXPECT_EQ(a.writeback.shrink_below, b.writeback.shrink_below);
-    EXPECT_EQ(a.buffer.buffer_bytes, b.buffer.buffer_bytes);
-    EXPECT_EQ(a.buffer.block_bytes, b.buffer.block_bytes);
-    EXPECT_EQ(a.max_parallel, b.max_parallel);
+    EXPECT_EQ(a.jobs.library, b.jobs.library);
+    EXPECT_EQ(a.jobs.naming.pattern, b.jobs.naming.pattern);
+    EXPECT_EQ(a.jobs.naming.on_exists, b.jobs.naming.on_exists);
+    EXPECT_EQ(a.jobs.state_dir, b.jobs.state_dir);
+    EXPECT_EQ(a.jobs.ecc_sectors, b.jobs.ecc_sectors);
+    EXPECT_EQ(a.jobs.rip.retries, b.jobs.rip.retries);
+    EXPECT_EQ(a.jobs.rip.repair_budget, b.jobs.rip.repair_budget);
+    EXPECT_EQ(a.jobs.rip.checkpoint_interval, b.jobs.rip.checkpoint_interval);
+    EXPECT_EQ(a.jobs.rip.writeback.kind, b.jobs.rip.writeback.kind);
+    EXPECT_EQ(a.jobs.rip.writeback.start_bytes, b.jobs.rip.writeback.start_bytes);
+    EXPECT_EQ(a.jobs.rip.writeback.min_bytes, b.jobs.rip.writeback.min_bytes);
+    EXPECT_EQ(a.jobs.rip.writeback.max_bytes, b.jobs.rip.writeback.max_bytes);
+    EXPECT_EQ(a.jobs.rip.writeback.grow_above, b.jobs.rip.writeback.grow_above);
+    EXPECT_EQ(a.jobs.rip.writeback.shrink_below, b.jobs.rip.writeback.shrink_below);
+    EXPECT_EQ(a.jobs.rip.buffer.buffer_bytes, b.jobs.rip.buffer.buffer_bytes);
+    EXPECT_EQ(a.jobs.rip.buffer.block_bytes, b.jobs.rip.buffer.block_bytes);
+    EXPECT_EQ(a.jobs.max_parallel, b.jobs.max_parallel);
     EXPECT_EQ(a.history, b.history);
-    EXPECT_EQ(a.auto_rip, b.auto_rip);
-    EXPECT_EQ(a.eject_when_done, b.eject_when_done);
-    EXPECT_EQ(a.watch, b.watch);
-    EXPECT_EQ(a.ignore, b.ignore);
+    EXPECT_EQ(a.drives.auto_rip, b.drives.auto_rip);
+    EXPECT_EQ(a.drives.eject_when_done, b.drives.eject_when_done);
+    EXPECT_EQ(a.drives.watch, b.drives.watch);
+    EXPECT_EQ(a.drives.ignore, b.drives.ignore);
 }
 
 TEST(DefaultFile, ParsesToTheBuiltInDefaults) {
@@ -102,81 +102,81 @@ INSTANTIATE_TEST_SUITE_P(
                  "[library]\npath = \"/srv/media/discs\"\nnaming = \"{type}/{date} {label}\"\n"
                  "on_exists = \"fail\"\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.library, "/srv/media/discs");
-                     EXPECT_EQ(c.naming, "{type}/{date} {label}");
-                     EXPECT_EQ(c.on_exists, OnExists::fail);
+                     EXPECT_EQ(c.jobs.library, "/srv/media/discs");
+                     EXPECT_EQ(c.jobs.naming.pattern, "{type}/{date} {label}");
+                     EXPECT_EQ(c.jobs.naming.on_exists, OnExists::fail);
                  }},
         GoodCase{"InlineTable", "library = { path = \"/x\" }\nstate = { dir = \"/y\" }\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.library, "/x");
-                     EXPECT_EQ(c.state_dir, "/y");
+                     EXPECT_EQ(c.jobs.library, "/x");
+                     EXPECT_EQ(c.jobs.state_dir, "/y");
                  }},
         GoodCase{"DottedKeys", "library.path = \"/x\"\nrip.retries = 7\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.library, "/x");
-                     EXPECT_EQ(c.retries, 7u);
+                     EXPECT_EQ(c.jobs.library, "/x");
+                     EXPECT_EQ(c.jobs.rip.retries, 7u);
                  }},
         GoodCase{"Rip",
                  "[rip]\necc_sectors = 32\nretries = 0\nrepair_budget = \"1h\"\n"
                  "checkpoint_interval = \"90s\"\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.ecc_sectors, 32u);
-                     EXPECT_EQ(c.retries, 0u);
-                     EXPECT_EQ(c.repair_budget, std::chrono::hours(1));
-                     EXPECT_EQ(c.checkpoint_interval, seconds(90));
+                     EXPECT_EQ(c.jobs.ecc_sectors, 32u);
+                     EXPECT_EQ(c.jobs.rip.retries, 0u);
+                     EXPECT_EQ(c.jobs.rip.repair_budget, std::chrono::hours(1));
+                     EXPECT_EQ(c.jobs.rip.checkpoint_interval, seconds(90));
                  }},
         GoodCase{"RipBounds",
                  "[rip]\necc_sectors = 1024\nretries = 100\nrepair_budget = \"0s\"\n"
                  "checkpoint_interval = \"1h\"\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.ecc_sectors, 1024u);
-                     EXPECT_EQ(c.retries, 100u);
-                     EXPECT_EQ(c.repair_budget, seconds(0));
-                     EXPECT_EQ(c.checkpoint_interval, seconds(3600));
+                     EXPECT_EQ(c.jobs.ecc_sectors, 1024u);
+                     EXPECT_EQ(c.jobs.rip.retries, 100u);
+                     EXPECT_EQ(c.jobs.rip.repair_budget, seconds(0));
+                     EXPECT_EQ(c.jobs.rip.checkpoint_interval, seconds(3600));
                  }},
         GoodCase{"DurationForms", "[rip]\nrepair_budget = 1234\ncheckpoint_interval = \"2 m\"\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.repair_budget, seconds(1234));
-                     EXPECT_EQ(c.checkpoint_interval, seconds(120));
+                     EXPECT_EQ(c.jobs.rip.repair_budget, seconds(1234));
+                     EXPECT_EQ(c.jobs.rip.checkpoint_interval, seconds(120));
                  }},
         GoodCase{"Writeback",
                  "[writeback]\npolicy = \"seed\"\nstart_chunk = \"8MiB\"\nmin_chunk = \"512 KiB\"\n"
                  "max_chunk = \"1 GiB\"\nbuffer = 16777216\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.writeback.kind, PolicyKind::seed);
-                     EXPECT_EQ(c.writeback.start_bytes, 8 * MiB);
-                     EXPECT_EQ(c.writeback.min_bytes, 512u * 1024);
-                     EXPECT_EQ(c.writeback.max_bytes, 1024 * MiB);
-                     EXPECT_EQ(c.buffer.buffer_bytes, 16 * MiB);
+                     EXPECT_EQ(c.jobs.rip.writeback.kind, PolicyKind::seed);
+                     EXPECT_EQ(c.jobs.rip.writeback.start_bytes, 8 * MiB);
+                     EXPECT_EQ(c.jobs.rip.writeback.min_bytes, 512u * 1024);
+                     EXPECT_EQ(c.jobs.rip.writeback.max_bytes, 1024 * MiB);
+                     EXPECT_EQ(c.jobs.rip.buffer.buffer_bytes, 16 * MiB);
                  }},
         GoodCase{"SizeInBytes",
                  "[writeback]\npolicy = \"fixed\"\nstart_chunk = \"4096 B\"\n"
                  "min_chunk = 4096\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.writeback.kind, PolicyKind::fixed);
-                     EXPECT_EQ(c.writeback.start_bytes, 4096u);
-                     EXPECT_EQ(c.writeback.min_bytes, 4096u);
+                     EXPECT_EQ(c.jobs.rip.writeback.kind, PolicyKind::fixed);
+                     EXPECT_EQ(c.jobs.rip.writeback.start_bytes, 4096u);
+                     EXPECT_EQ(c.jobs.rip.writeback.min_bytes, 4096u);
                  }},
         GoodCase{"StartClampedBelowMax", "[writeback]\nmax_chunk = \"16 MiB\"\n",
                  [](const Config& c) {
-                     EXPECT_EQ(c.writeback.max_bytes, 16 * MiB);
-                     EXPECT_EQ(c.writeback.start_bytes, 16 * MiB);
+                     EXPECT_EQ(c.jobs.rip.writeback.max_bytes, 16 * MiB);
+                     EXPECT_EQ(c.jobs.rip.writeback.start_bytes, 16 * MiB);
                  }},
         GoodCase{"StartClampedAboveMin", "[writeback]\nmin_chunk = \"64 MiB\"\n",
-                 [](const Config& c) { EXPECT_EQ(c.writeback.start_bytes, 64 * MiB); }},
+                 [](const Config& c) { EXPECT_EQ(c.jobs.rip.writeback.start_bytes, 64 * MiB); }},
         GoodCase{"Queue", "[queue]\nmax_parallel = 64\n",
-                 [](const Config& c) { EXPECT_EQ(c.max_parallel, 64u); }},
-        GoodCase{
-            "Drives",
-            "[drives]\nauto_rip = false\neject_when_done = false\n"
-            "watch = [\n  \"/dev/sr*\",\n  \"/dev/disk/by-id/usb-*\",\n]\nignore = "
-            "[\"/dev/sr1\"]\n",
-            [](const Config& c) {
-                EXPECT_FALSE(c.auto_rip);
-                EXPECT_FALSE(c.eject_when_done);
-                EXPECT_EQ(c.watch, (std::vector<std::string>{"/dev/sr*", "/dev/disk/by-id/usb-*"}));
-                EXPECT_EQ(c.ignore, std::vector<std::string>{"/dev/sr1"});
-            }}),
+                 [](const Config& c) { EXPECT_EQ(c.jobs.max_parallel, 64u); }},
+        GoodCase{"Drives",
+                 "[drives]\nauto_rip = false\neject_when_done = false\n"
+                 "watch = [\n  \"/dev/sr*\",\n  \"/dev/disk/by-id/usb-*\",\n]\nignore = "
+                 "[\"/dev/sr1\"]\n",
+                 [](const Config& c) {
+                     EXPECT_FALSE(c.drives.auto_rip);
+                     EXPECT_FALSE(c.drives.eject_when_done);
+                     EXPECT_EQ(c.drives.watch,
+                               (std::vector<std::string>{"/dev/sr*", "/dev/disk/by-id/usb-*"}));
+                     EXPECT_EQ(c.drives.ignore, std::vector<std::string>{"/dev/sr1"});
+                 }}),
     [](const auto& info) { return std::string(info.param.name); });
 
 struct BadCase {
@@ -434,7 +434,7 @@ class LoadConfig : public testing::Test {
 TEST_F(LoadConfig, ReadsAFile) {
     fs::path file = dir / "freemkvd.toml";
     std::ofstream(file) << "[queue]\nmax_parallel = 4\n";
-    EXPECT_EQ(load_config(file).max_parallel, 4u);
+    EXPECT_EQ(load_config(file).jobs.max_parallel, 4u);
 }
 
 TEST_F(LoadConfig, ErrorsNameTheFile) {
@@ -475,8 +475,8 @@ class CheckEnvironment : public testing::Test {
   protected:
     Config config_in(const fs::path& library, const fs::path& state) {
         Config c;
-        c.library = library;
-        c.state_dir = state;
+        c.jobs.library = library;
+        c.jobs.state_dir = state;
         return c;
     }
 
@@ -572,9 +572,10 @@ std::function<std::string(const char*)> env_of(std::map<std::string, std::string
 TEST(UserSetup, XdgDefaultsUnderHome) {
     UserSetup setup = user_setup(env_of({{"HOME", "/home/ann"}}));
     EXPECT_EQ(setup.config_file, "/home/ann/.config/freemkvd/freemkvd.toml");
-    EXPECT_EQ(setup.defaults.library, "/home/ann/Videos");
-    EXPECT_EQ(setup.defaults.state_dir, "/home/ann/.local/state/freemkvd");
-    EXPECT_EQ(setup.defaults.naming, Config{}.naming) << "the rest as for the system";
+    EXPECT_EQ(setup.defaults.jobs.library, "/home/ann/Videos");
+    EXPECT_EQ(setup.defaults.jobs.state_dir, "/home/ann/.local/state/freemkvd");
+    EXPECT_EQ(setup.defaults.jobs.naming.pattern, Config{}.jobs.naming.pattern)
+        << "the rest as for the system";
 }
 
 TEST(UserSetup, XdgVariablesAndTheUsersVideosFolder) {
@@ -587,19 +588,19 @@ TEST(UserSetup, XdgVariablesAndTheUsersVideosFolder) {
                                          {"XDG_CONFIG_HOME", (dir / "config").string()},
                                          {"XDG_STATE_HOME", "/var/state/ann"}}));
     EXPECT_EQ(setup.config_file, dir / "config" / "freemkvd" / "freemkvd.toml");
-    EXPECT_EQ(setup.defaults.library, "/home/ann/Filme");
-    EXPECT_EQ(setup.defaults.state_dir, "/var/state/ann/freemkvd");
+    EXPECT_EQ(setup.defaults.jobs.library, "/home/ann/Filme");
+    EXPECT_EQ(setup.defaults.jobs.state_dir, "/var/state/ann/freemkvd");
 
     std::ofstream(dir / "config" / "user-dirs.dirs") << "XDG_VIDEOS_DIR=\"/srv/media/ann\"\n";
     EXPECT_EQ(
         user_setup(env_of({{"HOME", "/home/ann"}, {"XDG_CONFIG_HOME", (dir / "config").string()}}))
-            .defaults.library,
+            .defaults.jobs.library,
         "/srv/media/ann");
 }
 
 TEST(UserSetup, RelativeXdgVariablesAreIgnoredAsTheSpecSays) {
     UserSetup setup = user_setup(env_of({{"HOME", "/home/ann"}, {"XDG_STATE_HOME", "state"}}));
-    EXPECT_EQ(setup.defaults.state_dir, "/home/ann/.local/state/freemkvd");
+    EXPECT_EQ(setup.defaults.jobs.state_dir, "/home/ann/.local/state/freemkvd");
 }
 
 TEST(UserSetup, NoHomeIsAnError) {
@@ -610,11 +611,11 @@ TEST(UserSetup, NoHomeIsAnError) {
 TEST(UserSetup, TheFileOverridesOnlyTheKeysItSets) {
     Config defaults = user_setup(env_of({{"HOME", "/home/ann"}})).defaults;
     Config c = parse_config("[queue]\nmax_parallel = 1\n", "user.toml", defaults);
-    EXPECT_EQ(c.library, "/home/ann/Videos");
-    EXPECT_EQ(c.max_parallel, 1u);
+    EXPECT_EQ(c.jobs.library, "/home/ann/Videos");
+    EXPECT_EQ(c.jobs.max_parallel, 1u);
     c = parse_config("[library]\npath = \"/media/nas\"\n", "user.toml", defaults);
-    EXPECT_EQ(c.library, "/media/nas");
-    EXPECT_EQ(c.state_dir, "/home/ann/.local/state/freemkvd");
+    EXPECT_EQ(c.jobs.library, "/media/nas");
+    EXPECT_EQ(c.jobs.state_dir, "/home/ann/.local/state/freemkvd");
 }
 
 }  // namespace

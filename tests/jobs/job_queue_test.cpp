@@ -19,16 +19,16 @@ using test::run;
 using test::TempDir;
 using test::write_file;
 
-Config test_config(const TempDir& dir) {
-    Config c;
+QueueOptions test_options(const TempDir& dir) {
+    QueueOptions c;
     c.library = dir / "library";
     c.state_dir = dir / "state";
     std::filesystem::create_directories(c.library);
     std::filesystem::create_directories(c.state_dir);
-    c.writeback.min_bytes = 1 * MiB;
-    c.writeback.start_bytes = 4 * MiB;
-    c.buffer = BufferConfig{.buffer_bytes = 8 * MiB, .block_bytes = 1 * MiB};
-    c.checkpoint_interval = std::chrono::seconds(1);
+    c.rip.writeback.min_bytes = 1 * MiB;
+    c.rip.writeback.start_bytes = 4 * MiB;
+    c.rip.buffer = BufferConfig{.buffer_bytes = 8 * MiB, .block_bytes = 1 * MiB};
+    c.rip.checkpoint_interval = std::chrono::seconds(1);
     c.max_parallel = 2;
     return c;
 }
@@ -69,7 +69,7 @@ TEST(JobQueue, RipsIntoTheLibraryUnderTheLabelAndNumbersDuplicates) {
     TempDir dir;
     auto iso = make_iso(dir, "MY_MOVIE", 8, 1);
     Events events;
-    JobQueue q(test_config(dir), &events);
+    JobQueue q(test_options(dir), &events);
     auto first = q.submit(JobRequest{.drive = "", .source = iso});
     q.wait_idle();
     auto second = q.submit(JobRequest{.drive = "", .source = iso});
@@ -90,7 +90,7 @@ TEST(JobQueue, RipsIntoTheLibraryUnderTheLabelAndNumbersDuplicates) {
 
 TEST(JobQueue, OneJobPerDriveAndFifoWithinTheParallelLimit) {
     TempDir dir;
-    Config c = test_config(dir);
+    QueueOptions c = test_options(dir);
     c.max_parallel = 1;
     std::vector<std::filesystem::path> isos;
     for (int i = 0; i < 3; ++i) {
@@ -110,7 +110,7 @@ TEST(JobQueue, OneJobPerDriveAndFifoWithinTheParallelLimit) {
 
 TEST(JobQueue, CancelsQueuedAndRunningJobs) {
     TempDir dir;
-    Config c = test_config(dir);
+    QueueOptions c = test_options(dir);
     c.max_parallel = 1;
     auto big = dir / "big.img";
     write_file(big, random_bytes(512 * MiB, 20));
@@ -134,7 +134,7 @@ TEST(JobQueue, ProgressIsCoalesced) {
     auto big = dir / "big.img";
     write_file(big, random_bytes(256 * MiB, 22));
     Events events;
-    JobQueue q(test_config(dir), &events);
+    JobQueue q(test_options(dir), &events);
     auto t0 = std::chrono::steady_clock::now();
     auto id = q.submit(JobRequest{.drive = "", .source = big});
     q.wait_idle();
@@ -147,7 +147,7 @@ TEST(JobQueue, ProgressIsCoalesced) {
 
 TEST(JobQueue, JournalSurvivesARestartAndResumesInterruptedJobs) {
     TempDir dir;
-    Config c = test_config(dir);
+    QueueOptions c = test_options(dir);
     auto iso = make_iso(dir, "KEPT", 4, 30);
     auto big = dir / "big.img";
     auto big_data = random_bytes(512 * MiB, 31);
@@ -185,7 +185,7 @@ TEST(JobQueue, AnImageReplacedAfterTheCheckIsNotRipped) {
     struct stat st {};
     ASSERT_EQ(::stat(checked.c_str(), &st), 0);
     FileId id{st.st_dev, st.st_ino};
-    JobQueue q(test_config(dir));
+    JobQueue q(test_options(dir));
     auto same = q.submit(JobRequest{.source = checked, .file = id});
     q.wait_idle();
     ASSERT_EQ(q.job(same)->state, JobState::done) << q.job(same)->result->reason;
@@ -204,14 +204,14 @@ TEST(JobQueue, AnImageReplacedAfterTheCheckIsNotRipped) {
 
 TEST(JobQueue, OneQueuePerStateDirectory) {
     TempDir dir;
-    Config c = test_config(dir);
+    QueueOptions c = test_options(dir);
     JobQueue first(c);
     EXPECT_THROW(JobQueue second(c), BusyError);
 }
 
 TEST(JobQueue, ACorruptJournalIsMovedAsideNotFatal) {
     TempDir dir;
-    Config c = test_config(dir);
+    QueueOptions c = test_options(dir);
     write_file(c.state_dir / "jobs.toml", {std::byte{'['}, std::byte{'x'}});
     JobQueue q(c);
     EXPECT_TRUE(q.jobs().empty());

@@ -39,6 +39,12 @@ std::string safe_file_name(std::string_view label, std::chrono::system_clock::ti
 
 inline constexpr std::string_view default_naming = "{label}";
 
+// How rips are named in the library.
+struct NamingOptions {
+    std::string pattern = std::string(default_naming);  // a template, see validate_template()
+    OnExists on_exists = OnExists::number;
+};
+
 // Throws std::invalid_argument saying what is wrong with a naming template. A template is
 // literal text and placeholders ({label}, {volume_id}, {type}, {date}, {drive}); '/' makes
 // subdirectories; "{{" and "}}" are literal braces.

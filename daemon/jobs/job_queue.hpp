@@ -14,10 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "config.hpp"
 #include "disc_info.hpp"
 #include "job.hpp"
 #include "job_journal.hpp"
+#include "naming.hpp"
+#include "ripper.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
@@ -28,6 +29,18 @@ class BusyError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// How the queue runs jobs and where their rips go.
+struct QueueOptions {
+    std::filesystem::path library = "/var/lib/freemkvd/library";
+    NamingOptions naming;
+    std::filesystem::path state_dir = "/var/lib/freemkvd";  // the journal and the lock
+    unsigned max_parallel = 2;                              // drives ripping at once
+    unsigned ecc_sectors = 0;  // ECC block in sectors; 0 = by disc type (16 DVD, 32 BD)
+    // What every job's rip starts from: retries, repair budget, checkpoint interval, writeback
+    // and buffer. The disc's own fields (identity, block size, source file) are set per job.
+    RipOptions rip;
+};
+
 class JobQueue {
   public:
     // What to do with jobs the journal lists as queued or running (the daemon stopped or crashed).
@@ -35,9 +48,9 @@ class JobQueue {
         requeue,  // run them again now (the daemon)
         abandon,  // mark them failed and resumable: ripping the same disc again resumes
     };
-    // Loads the journal from config.state_dir. Throws BusyError if another process uses that
+    // Loads the journal from options.state_dir. Throws BusyError if another process uses that
     // state directory.
-    JobQueue(const Config& config, JobListener* listener = nullptr,
+    JobQueue(const QueueOptions& options, JobListener* listener = nullptr,
              Interrupted interrupted = Interrupted::requeue);
     // shutdown()
     ~JobQueue();
@@ -52,9 +65,9 @@ class JobQueue {
     std::optional<JobInfo> job(std::uint64_t id) const;
     std::size_t queued() const;
     std::size_t running() const;
-    // The configuration for jobs that start from now on (running ones keep theirs). The state
+    // The options for jobs that start from now on (running ones keep theirs). The state
     // directory cannot change: the caller refuses that.
-    void set_config(const Config& config);
+    void set_options(const QueueOptions& options);
     // Blocks until no job is queued or running.
     void wait_idle();
     // Stops taking jobs, cancels running ones (they checkpoint and stay resumable) and waits.
@@ -69,11 +82,11 @@ class JobQueue {
     void start_ready();  // caller holds mutex_
     void run(std::uint64_t id, std::stop_token stop);
     // Identifies the disc and chooses the output path (the earlier one, to resume).
-    DiscInfo prepare(JobInfo& job, const Config& config);
+    DiscInfo prepare(JobInfo& job, const QueueOptions& options);
     void save_journal();            // caller holds mutex_
     Entry* find(std::uint64_t id);  // caller holds mutex_
 
-    Config config_;
+    QueueOptions options_;
     JobListener* listener_;
     UniqueFd state_lock_;  // flock on "<state_dir>/lock"
     JobJournal journal_;

@@ -67,11 +67,11 @@ UniqueFd lock_state_dir(const std::filesystem::path& dir) {
 
 }  // namespace
 
-JobQueue::JobQueue(const Config& config, JobListener* listener, Interrupted interrupted)
-    : config_(config),
+JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupted interrupted)
+    : options_(options),
       listener_(listener),
-      state_lock_(lock_state_dir(config.state_dir)),
-      journal_(config.state_dir / "jobs.toml") {
+      state_lock_(lock_state_dir(options.state_dir)),
+      journal_(options.state_dir / "jobs.toml") {
     std::lock_guard lock(mutex_);
     for (JobInfo& job : journal_.load()) {
         next_id_ = std::max(next_id_, job.id + 1);
@@ -146,7 +146,7 @@ std::uint64_t JobQueue::submit(JobRequest request) {
 }
 
 void JobQueue::start_ready() {
-    while (!stopping_ && !waiting_.empty() && workers_.size() < config_.max_parallel) {
+    while (!stopping_ && !waiting_.empty() && workers_.size() < options_.max_parallel) {
         std::uint64_t id = waiting_.front();
         waiting_.pop_front();
         Entry* e = find(id);
@@ -256,20 +256,20 @@ void JobQueue::save_journal() {
     }
 }
 
-void JobQueue::set_config(const Config& config) {
+void JobQueue::set_options(const QueueOptions& options) {
     std::lock_guard lock(mutex_);
-    config_ = config;
+    options_ = options;
     start_ready();  // max_parallel may have grown
 }
 
-DiscInfo JobQueue::prepare(JobInfo& job, const Config& config) {
+DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
     DiscInfo disc = identify_disc(job.request.source, job.request.udev_props, job.request.file);
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
     NameFields fields{disc.label, disc.volume_id, std::string(to_string(disc.type)),
                       job.request.drive, std::chrono::system_clock::now()};
-    auto relative = expand_template(config.naming, fields);
+    auto relative = expand_template(options.naming.pattern, fields);
     job.output.clear();
 
     // Choosing and recording the name happen under the lock, so two rips starting at once
@@ -298,7 +298,8 @@ DiscInfo JobQueue::prepare(JobInfo& job, const Config& config) {
         job.output = self->info.output;
     }
     if (job.output.empty() || reserved.contains(job.output)) {
-        job.output = choose_output(config.library, relative, ".iso", config.on_exists, reserved);
+        job.output =
+            choose_output(options.library, relative, ".iso", options.naming.on_exists, reserved);
     }
     Entry* self = find(job.id);
     self->info.label = job.label;
@@ -312,11 +313,11 @@ DiscInfo JobQueue::prepare(JobInfo& job, const Config& config) {
 
 void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     JobInfo job;
-    Config config;
+    QueueOptions options;
     {
         std::lock_guard lock(mutex_);
         job = find(id)->info;
-        config = config_;
+        options = options_;
         save_journal();
     }
     if (listener_) {
@@ -349,20 +350,15 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
 
     RipResult result;
     try {
-        DiscInfo disc = prepare(job, config);
-        RipOptions options;
-        options.block_sectors =
-            config.ecc_sectors ? config.ecc_sectors : ecc_block_sectors(disc.type);
-        options.retries = config.retries;
-        options.repair_budget = config.repair_budget;
-        options.checkpoint_interval = config.checkpoint_interval;
-        options.writeback = config.writeback;
-        options.buffer = config.buffer;
-        options.identity = job.identity;
-        options.source_file = job.request.file;
+        DiscInfo disc = prepare(job, options);
+        RipOptions rip_options = options.rip;
+        rip_options.block_sectors =
+            options.ecc_sectors ? options.ecc_sectors : ecc_block_sectors(disc.type);
+        rip_options.identity = job.identity;
+        rip_options.source_file = job.request.file;
         spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
                      job.output.string());
-        result = rip(job.request.source, job.output, options, &forward, stop);
+        result = rip(job.request.source, job.output, rip_options, &forward, stop);
     } catch (const std::exception& e) {
         result.outcome = RipOutcome::failed;
         result.reason = e.what();
