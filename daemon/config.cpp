@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "config_value.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
@@ -37,118 +38,128 @@ constexpr std::int64_t max_history = 10000;
 constexpr seconds max_repair_budget = std::chrono::hours(168);
 constexpr seconds min_checkpoint{1};
 constexpr seconds max_checkpoint = std::chrono::hours(1);
-constexpr std::uint64_t KiB = 1024;
-constexpr std::uint64_t GiB = 1024 * MiB;
 constexpr std::uint64_t chunk_granule = 4 * KiB;  // keeps writeback ranges page-aligned
 constexpr std::uint64_t max_chunk = 4 * GiB;
 constexpr std::uint64_t max_buffer = 4 * GiB;
 constexpr std::size_t max_file_bytes = 1024 * 1024;
 
-struct TableSchema {
-    std::string_view name;
-    std::vector<std::string_view> keys;
+// Every key the file may set: its name, what it means (with its bounds), and how its value is
+// read into the components' options. The type and the bounds are the ConfigValue read the setter
+// makes. Adding a key is one entry here, and its documentation in config/freemkvd.toml (which
+// config_test holds to this table). Tables are listed in the order they first appear.
+struct Key {
+    std::string_view name;  // "table.key"
+    std::string doc;
+    void (*set)(const ConfigValue& value, Config& config);
 };
 
-const std::vector<TableSchema>& schema() {
-    static const std::vector<TableSchema> tables = {
-        {"library", {"path", "naming", "on_exists"}},
-        {"state", {"dir"}},
-        {"rip", {"ecc_sectors", "retries", "repair_budget", "checkpoint_interval"}},
-        {"writeback", {"policy", "start_chunk", "min_chunk", "max_chunk", "buffer"}},
-        {"queue", {"max_parallel", "history"}},
-        {"drives", {"auto_rip", "eject_when_done", "watch", "ignore"}},
+const std::vector<Key>& keys() {
+    using V = const ConfigValue&;
+    static const std::vector<Key> table = {
+        {"library.path", "where finished rips go, an absolute path",
+         [](V v, Config& c) { c.jobs.library = v.directory(); }},
+        {"library.naming", "each rip's name in the library, a template such as \"{label}\"",
+         [](V v, Config& c) {
+             c.jobs.naming.pattern = v.string();
+             try {
+                 validate_template(c.jobs.naming.pattern);
+             } catch (const std::invalid_argument& e) {
+                 v.fail(e.what());
+             }
+         }},
+        {"library.on_exists", "when a name is taken: " + join(all_names(on_exists_names)),
+         [](V v, Config& c) { c.jobs.naming.on_exists = v.choice(on_exists_names); }},
+        {"state.dir", "the job journal's directory, an absolute path",
+         [](V v, Config& c) { c.jobs.state_dir = v.directory(); }},
+        {"rip.ecc_sectors",
+         fmt::format("ECC block in sectors: 0 by disc type, else a multiple of {} up to {}",
+                     ecc_granule, max_ecc_sectors),
+         [](V v, Config& c) {
+             std::int64_t n = v.integer();
+             if (n < 0 || n > max_ecc_sectors || n % ecc_granule != 0) {
+                 v.fail(fmt::format("must be 0 (by disc type) or a multiple of {} up to {}, got {}",
+                                    ecc_granule, max_ecc_sectors, n));
+             }
+             c.jobs.ecc_sectors = static_cast<unsigned>(n);
+         }},
+        {"rip.retries", fmt::format("repair attempts per unreadable sector, 0 to {}", max_retries),
+         [](V v, Config& c) { c.jobs.rip.retries = v.bounded(0, max_retries); }},
+        {"rip.repair_budget",
+         fmt::format("time limit for one job's repair passes, 0s to {}h",
+                     std::chrono::duration_cast<std::chrono::hours>(max_repair_budget).count()),
+         [](V v, Config& c) {
+             c.jobs.rip.repair_budget = v.duration(seconds(0), max_repair_budget);
+         }},
+        {"rip.checkpoint_interval", "how often a running rip's mapfile is saved, 1s to 1h",
+         [](V v, Config& c) {
+             c.jobs.rip.checkpoint_interval = v.duration(min_checkpoint, max_checkpoint);
+         }},
+        {"writeback.policy", "how the chunk size adapts: " + join(all_names(policy_kind_names)),
+         [](V v, Config& c) { c.jobs.rip.writeback.kind = v.choice(policy_kind_names); }},
+        {"writeback.start_chunk", "the first writeback chunk, a multiple of 4 KiB up to 4 GiB",
+         [](V v, Config& c) {
+             c.jobs.rip.writeback.start_bytes = v.size(chunk_granule, max_chunk, chunk_granule);
+         }},
+        {"writeback.min_chunk", "the smallest writeback chunk, a multiple of 4 KiB up to 4 GiB",
+         [](V v, Config& c) {
+             c.jobs.rip.writeback.min_bytes = v.size(chunk_granule, max_chunk, chunk_granule);
+         }},
+        {"writeback.max_chunk", "the largest writeback chunk, a multiple of 4 KiB up to 4 GiB",
+         [](V v, Config& c) {
+             c.jobs.rip.writeback.max_bytes = v.size(chunk_granule, max_chunk, chunk_granule);
+         }},
+        {"writeback.buffer", "memory for read but unwritten data, two blocks (2 MiB) to 4 GiB",
+         [](V v, Config& c) { c.jobs.rip.buffer.buffer_bytes = v.size(0, max_buffer, 1); }},
+        {"queue.max_parallel",
+         fmt::format("drives ripping at the same time, 1 to {}", max_parallel),
+         [](V v, Config& c) { c.jobs.max_parallel = v.bounded(1, max_parallel); }},
+        {"queue.history", fmt::format("ended jobs kept as D-Bus objects, 0 to {}", max_history),
+         [](V v, Config& c) { c.history = v.bounded(0, max_history); }},
+        {"drives.auto_rip", "rip each inserted disc",
+         [](V v, Config& c) { c.drives.auto_rip = v.boolean(); }},
+        {"drives.eject_when_done", "eject a disc once its rip succeeded",
+         [](V v, Config& c) { c.drives.eject_when_done = v.boolean(); }},
+        {"drives.watch", "drives to use, device paths or globs under /dev/ (empty: all)",
+         [](V v, Config& c) { c.drives.watch = v.device_globs(); }},
+        {"drives.ignore", "drives never to use, device paths or globs under /dev/",
+         [](V v, Config& c) { c.drives.ignore = v.device_globs(); }},
     };
-    return tables;
+    return table;
 }
 
-std::string join(const std::vector<std::string_view>& words) {
-    std::string out;
-    for (std::string_view w : words) {
-        out += out.empty() ? "" : ", ";
-        out += w;
-    }
-    return out;
+std::string_view table_of(std::string_view key) {
+    return key.substr(0, key.find('.'));
 }
 
-std::string_view type_name(const toml::node& node) {
-    switch (node.type()) {
-        case toml::node_type::table:
-            return "table";
-        case toml::node_type::array:
-            return "array";
-        case toml::node_type::string:
-            return "string";
-        case toml::node_type::integer:
-            return "integer";
-        case toml::node_type::floating_point:
-            return "float";
-        case toml::node_type::boolean:
-            return "boolean";
-        case toml::node_type::date:
-            return "date";
-        case toml::node_type::time:
-            return "time";
-        case toml::node_type::date_time:
-            return "date-time";
-        case toml::node_type::none:
-            break;
-    }
-    return "nothing";
-}
-
-constexpr std::array<std::pair<std::uint64_t, std::string_view>, 3> size_units = {
-    {{GiB, "GiB"}, {MiB, "MiB"}, {KiB, "KiB"}}};
-
-std::string format_size(std::uint64_t bytes) {
-    for (auto [unit, name] : size_units) {
-        if (bytes != 0 && bytes % unit == 0) {
-            return fmt::format("{} {}", bytes / unit, name);
+std::vector<std::string_view> table_names() {
+    std::vector<std::string_view> names;
+    for (const Key& key : keys()) {
+        if (names.empty() || names.back() != table_of(key.name)) {
+            names.push_back(table_of(key.name));
         }
     }
-    return fmt::format("{} bytes", bytes);
+    return names;
 }
 
-std::string format_duration(seconds d) {
-    auto s = d.count();
-    if (s != 0 && s % 3600 == 0) {
-        return fmt::format("{}h", s / 3600);
-    }
-    if (s != 0 && s % 60 == 0) {
-        return fmt::format("{}m", s / 60);
-    }
-    return fmt::format("{}s", s);
-}
-
-// "<digits>[ ]<unit>" with a unit from `units`; nullopt if malformed or too large.
-std::optional<std::uint64_t> parse_quantity(
-    std::string_view text,
-    std::initializer_list<std::pair<std::string_view, std::uint64_t>> units) {
-    std::uint64_t number = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (ec != std::errc() || end == text.data()) {
-        return std::nullopt;
-    }
-    std::string_view unit = text.substr(static_cast<std::size_t>(end - text.data()));
-    if (unit.starts_with(' ')) {
-        unit.remove_prefix(1);
-    }
-    for (auto [name, factor] : units) {
-        if (unit == name) {
-            if (number > std::numeric_limits<std::uint64_t>::max() / factor) {
-                return std::nullopt;
-            }
-            return number * factor;
+// The key names of `table`, without the table: "path", "naming", ...
+std::vector<std::string_view> keys_in(std::string_view table) {
+    std::vector<std::string_view> names;
+    for (const Key& key : keys()) {
+        if (table_of(key.name) == table) {
+            names.push_back(key.name.substr(table.size() + 1));
         }
     }
-    return std::nullopt;
+    return names;
 }
 
-// One `key = value` of the file.
-struct Item {
-    std::string key;  // dotted, e.g. "library.path"
-    const toml::node& value;
-    unsigned line;
-};
+const Key* find_key(std::string_view name) {
+    for (const Key& key : keys()) {
+        if (key.name == name) {
+            return &key;
+        }
+    }
+    return nullptr;
+}
 
 // The entries of a table in the order they appear in the file, so the first error reported is
 // the first one in the file (toml::table itself is ordered by key).
@@ -165,6 +176,8 @@ std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const 
     return entries;
 }
 
+// Walks the file's tables and keys, rejects unknown ones with a suggestion, and hands each
+// value to its key's setter.
 class Parser {
   public:
     Parser(const fs::path& file, const Config& defaults) : file_(file), defaults_(defaults) {}
@@ -172,17 +185,18 @@ class Parser {
     Config parse(const toml::table& root) {
         Config config = defaults_;
         for (auto [key, node] : in_file_order(root)) {
-            Item table_item{std::string(key->str()), *node, key->source().begin.line};
-            const TableSchema* table = find_table(table_item);
+            ConfigValue table(file_, std::string(key->str()), *node, key->source().begin.line);
+            check_table(table);
             const toml::table* entries = node->as_table();
             if (entries == nullptr) {
-                fail(table_item, fmt::format("expected a table, got {}", type_name(*node)));
+                table.fail(fmt::format("expected a table, got {}", type_name(*node)));
             }
             for (auto [k, v] : in_file_order(*entries)) {
-                Item item{table_item.key + "." + std::string(k->str()), *v, k->source().begin.line};
-                check_known(*table, item, k->str());
-                seen_[item.key] = item.line;
-                set(item, config);
+                ConfigValue value(file_, table.key() + "." + std::string(k->str()), *v,
+                                  k->source().begin.line);
+                const Key& known = check_key(table.key(), value, k->str());
+                seen_[value.key()] = value.line();
+                known.set(value, config);
             }
         }
         check_writeback(config);
@@ -191,100 +205,38 @@ class Parser {
     }
 
   private:
-    [[noreturn]] void fail(const Item& item, const std::string& message) const {
-        throw ConfigError(file_, item.line, item.key, message);
-    }
-
-    const TableSchema* find_table(const Item& item) const {
-        for (const TableSchema& table : schema()) {
-            if (table.name == item.key) {
-                return &table;
-            }
-        }
-        std::vector<std::string_view> names;
-        for (const TableSchema& table : schema()) {
-            names.push_back(table.name);
-        }
-        std::string what = item.value.is_table() ? "unknown table" : "unknown key";
-        if (auto guess = closest_match(item.key, names)) {
-            fail(item, fmt::format("{} (did you mean '{}'?)", what, *guess));
-        }
-        for (const TableSchema& table : schema()) {
-            if (std::find(table.keys.begin(), table.keys.end(), item.key) != table.keys.end()) {
-                fail(item, fmt::format("{} (did you mean '{}.{}'?)", what, table.name, item.key));
-            }
-        }
-        fail(item, fmt::format("{} (tables are {})", what, join(names)));
-    }
-
-    void check_known(const TableSchema& table, const Item& item, std::string_view name) const {
-        if (std::find(table.keys.begin(), table.keys.end(), name) != table.keys.end()) {
+    void check_table(const ConfigValue& item) const {
+        std::vector<std::string_view> names = table_names();
+        if (std::find(names.begin(), names.end(), item.key()) != names.end()) {
             return;
         }
-        if (auto guess = closest_match(name, table.keys)) {
-            fail(item, fmt::format("unknown key (did you mean '{}'?)", *guess));
+        std::string what = item.node().is_table() ? "unknown table" : "unknown key";
+        if (auto guess = closest_match(item.key(), names)) {
+            item.fail(fmt::format("{} (did you mean '{}'?)", what, *guess));
         }
-        for (const TableSchema& other : schema()) {
-            if (std::find(other.keys.begin(), other.keys.end(), name) != other.keys.end()) {
-                fail(item, fmt::format("unknown key (did you mean '{}.{}'?)", other.name, name));
+        for (std::string_view table : names) {
+            if (find_key(std::string(table) + "." + item.key())) {
+                item.fail(fmt::format("{} (did you mean '{}.{}'?)", what, table, item.key()));
             }
         }
-        fail(item, fmt::format("unknown key (keys in [{}] are {})", table.name, join(table.keys)));
+        item.fail(fmt::format("{} (tables are {})", what, join(names)));
     }
 
-    void set(const Item& item, Config& c) const {
-        const std::string& k = item.key;
-        if (k == "library.path") {
-            c.jobs.library = directory(item);
-        } else if (k == "library.naming") {
-            c.jobs.naming.pattern = string(item);
-            try {
-                validate_template(c.jobs.naming.pattern);
-            } catch (const std::invalid_argument& e) {
-                fail(item, e.what());
-            }
-        } else if (k == "library.on_exists") {
-            c.jobs.naming.on_exists = choice(item, parse_on_exists, {"number", "fail"});
-        } else if (k == "state.dir") {
-            c.jobs.state_dir = directory(item);
-        } else if (k == "rip.ecc_sectors") {
-            std::int64_t v = integer(item);
-            if (v < 0 || v > max_ecc_sectors || v % ecc_granule != 0) {
-                fail(item,
-                     fmt::format("must be 0 (by disc type) or a multiple of {} up to {}, got {}",
-                                 ecc_granule, max_ecc_sectors, v));
-            }
-            c.jobs.ecc_sectors = static_cast<unsigned>(v);
-        } else if (k == "rip.retries") {
-            c.jobs.rip.retries = bounded(item, 0, max_retries);
-        } else if (k == "rip.repair_budget") {
-            c.jobs.rip.repair_budget = duration(item, seconds(0), max_repair_budget);
-        } else if (k == "rip.checkpoint_interval") {
-            c.jobs.rip.checkpoint_interval = duration(item, min_checkpoint, max_checkpoint);
-        } else if (k == "writeback.policy") {
-            c.jobs.rip.writeback.kind =
-                choice(item, parse_policy_kind, {"balanced", "seed", "fixed"});
-        } else if (k == "writeback.start_chunk") {
-            c.jobs.rip.writeback.start_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
-        } else if (k == "writeback.min_chunk") {
-            c.jobs.rip.writeback.min_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
-        } else if (k == "writeback.max_chunk") {
-            c.jobs.rip.writeback.max_bytes = size(item, chunk_granule, max_chunk, chunk_granule);
-        } else if (k == "writeback.buffer") {
-            c.jobs.rip.buffer.buffer_bytes = size(item, 0, max_buffer, 1);
-        } else if (k == "queue.max_parallel") {
-            c.jobs.max_parallel = bounded(item, 1, max_parallel);
-        } else if (k == "queue.history") {
-            c.history = bounded(item, 0, max_history);
-        } else if (k == "drives.auto_rip") {
-            c.drives.auto_rip = boolean(item);
-        } else if (k == "drives.eject_when_done") {
-            c.drives.eject_when_done = boolean(item);
-        } else if (k == "drives.watch") {
-            c.drives.watch = device_globs(item);
-        } else if (k == "drives.ignore") {
-            c.drives.ignore = device_globs(item);
+    const Key& check_key(const std::string& table, const ConfigValue& item,
+                         std::string_view name) const {
+        if (const Key* key = find_key(item.key())) {
+            return *key;
         }
+        std::vector<std::string_view> here = keys_in(table);
+        if (auto guess = closest_match(name, here)) {
+            item.fail(fmt::format("unknown key (did you mean '{}'?)", *guess));
+        }
+        for (std::string_view other : table_names()) {
+            if (find_key(std::string(other) + "." + std::string(name))) {
+                item.fail(fmt::format("unknown key (did you mean '{}.{}'?)", other, name));
+            }
+        }
+        item.fail(fmt::format("unknown key (keys in [{}] are {})", table, join(here)));
     }
 
     // Cross-checks the chunk sizes with freemkv::validate(), blaming the key the file set.
@@ -317,149 +269,6 @@ class Parser {
     unsigned line_of(const std::string& key) const {
         auto it = seen_.find(key);
         return it == seen_.end() ? 0 : it->second;
-    }
-
-    [[noreturn]] void wrong_type(const Item& item, std::string_view expected) const {
-        fail(item, fmt::format("expected {}, got {}", expected, type_name(item.value)));
-    }
-
-    const std::string& string(const Item& item) const {
-        if (const auto* s = item.value.as_string()) {
-            return s->get();
-        }
-        wrong_type(item, "a string");
-    }
-
-    std::int64_t integer(const Item& item) const {
-        if (const auto* i = item.value.as_integer()) {
-            return i->get();
-        }
-        wrong_type(item, "an integer");
-    }
-
-    bool boolean(const Item& item) const {
-        if (const auto* b = item.value.as_boolean()) {
-            return b->get();
-        }
-        wrong_type(item, "a boolean");
-    }
-
-    unsigned bounded(const Item& item, std::int64_t lo, std::int64_t hi) const {
-        std::int64_t v = integer(item);
-        if (v < lo || v > hi) {
-            fail(item, fmt::format("must be between {} and {}, got {}", lo, hi, v));
-        }
-        return static_cast<unsigned>(v);
-    }
-
-    template <typename T>
-    T choice(const Item& item, std::optional<T> (*parse)(std::string_view),
-             std::vector<std::string_view> allowed) const {
-        const std::string& s = string(item);
-        if (auto v = parse(s)) {
-            return *v;
-        }
-        if (auto guess = closest_match(s, allowed)) {
-            fail(item, fmt::format("invalid value '{}' (did you mean '{}'? allowed: {})", s, *guess,
-                                   join(allowed)));
-        }
-        fail(item, fmt::format("invalid value '{}' (allowed: {})", s, join(allowed)));
-    }
-
-    seconds duration(const Item& item, seconds lo, seconds hi) const {
-        std::uint64_t value = 0;
-        if (const auto* i = item.value.as_integer()) {
-            if (i->get() < 0) {
-                fail(item, fmt::format("must not be negative, got {}", i->get()));
-            }
-            value = static_cast<std::uint64_t>(i->get());
-        } else if (const auto* s = item.value.as_string()) {
-            auto parsed = parse_quantity(s->get(), {{"s", 1}, {"m", 60}, {"h", 3600}});
-            if (!parsed) {
-                fail(item, fmt::format("invalid duration '{}' (use a number with s, m or h, e.g. "
-                                       "\"90s\", \"10m\", \"1h\", or integer seconds)",
-                                       s->get()));
-            }
-            value = *parsed;
-        } else {
-            wrong_type(item, "a duration (\"90s\", \"10m\", \"1h\" or integer seconds)");
-        }
-        if (value < static_cast<std::uint64_t>(lo.count()) ||
-            value > static_cast<std::uint64_t>(hi.count())) {
-            fail(item, fmt::format("must be between {} and {}, got {}", format_duration(lo),
-                                   format_duration(hi), format_duration(seconds(value))));
-        }
-        return seconds(value);
-    }
-
-    std::uint64_t size(const Item& item, std::uint64_t lo, std::uint64_t hi,
-                       std::uint64_t granule) const {
-        std::uint64_t value = 0;
-        if (const auto* i = item.value.as_integer()) {
-            if (i->get() < 0) {
-                fail(item, fmt::format("must not be negative, got {}", i->get()));
-            }
-            value = static_cast<std::uint64_t>(i->get());
-        } else if (const auto* s = item.value.as_string()) {
-            auto parsed =
-                parse_quantity(s->get(), {{"B", 1}, {"KiB", KiB}, {"MiB", MiB}, {"GiB", GiB}});
-            if (!parsed) {
-                fail(item, fmt::format("invalid size '{}' (use a number with B, KiB, MiB or GiB, "
-                                       "e.g. \"32 MiB\", or integer bytes)",
-                                       s->get()));
-            }
-            value = *parsed;
-        } else {
-            wrong_type(item, "a size (\"32 MiB\", \"1 GiB\" or integer bytes)");
-        }
-        if (value < lo) {
-            fail(item,
-                 fmt::format("must be at least {}, got {}", format_size(lo), format_size(value)));
-        }
-        if (value > hi) {
-            fail(item,
-                 fmt::format("must be at most {}, got {}", format_size(hi), format_size(value)));
-        }
-        if (value % granule != 0) {
-            fail(item, fmt::format("must be a multiple of {}, got {}", format_size(granule),
-                                   format_size(value)));
-        }
-        return value;
-    }
-
-    fs::path directory(const Item& item) const {
-        const std::string& s = string(item);
-        if (s.empty()) {
-            fail(item, "must not be empty");
-        }
-        if (s.find('\0') != std::string::npos) {
-            fail(item, "must not contain a NUL character");
-        }
-        if (s.front() != '/') {
-            fail(item, fmt::format("must be an absolute path, got '{}'", s));
-        }
-        return s;
-    }
-
-    std::vector<std::string> device_globs(const Item& item) const {
-        const toml::array* array = item.value.as_array();
-        if (array == nullptr) {
-            wrong_type(item, "an array of strings");
-        }
-        std::vector<std::string> globs;
-        for (std::size_t i = 0; i < array->size(); ++i) {
-            const toml::node& node = *array->get(i);
-            Item element{fmt::format("{}[{}]", item.key, i), node, node.source().begin.line};
-            const std::string& glob = string(element);
-            if (!glob.starts_with("/dev/") || glob.size() == 5 ||
-                glob.find('\0') != std::string::npos) {
-                fail(element, fmt::format("must be a device path or glob under /dev/, e.g. "
-                                          "\"/dev/sr*\", got '{}'",
-                                          glob));
-            }
-            globs.push_back(glob);
-        }
-        return globs;
     }
 
     const fs::path& file_;
@@ -517,6 +326,14 @@ ConfigError::ConfigError(fs::path file, unsigned line, std::string key, std::str
       column_(column),
       key_(std::move(key)),
       message_(std::move(message)) {}
+
+std::vector<ConfigKey> config_keys() {
+    std::vector<ConfigKey> out;
+    for (const Key& key : keys()) {
+        out.push_back({key.name, key.doc});
+    }
+    return out;
+}
 
 Config parse_config(std::string_view toml_text, const fs::path& file_for_errors,
                     const Config& defaults) {

@@ -54,6 +54,14 @@ class ConfigError : public std::runtime_error {
 Config parse_config(std::string_view toml_text, const std::filesystem::path& file_for_errors,
                     const Config& defaults = Config{});
 
+// Every key a file may set ("library.path"), with what it means and its bounds, in the order
+// config/freemkvd.toml documents them (freemkvd --help-config prints this).
+struct ConfigKey {
+    std::string_view name;
+    std::string_view doc;
+};
+std::vector<ConfigKey> config_keys();
+
 // Reads and parses `file`; a missing or unreadable file is a ConfigError naming it.
 Config load_config(const std::filesystem::path& file, const Config& defaults = Config{});
 

@@ -3,6 +3,7 @@
 //   freemkvd [--system|--user] [--config FILE]  serve org.freemkv.Rip1 on the bus (the daemon);
 //                                               SIGHUP re-reads FILE, SIGTERM stops (exit 0)
 //   freemkvd --check-config FILE                validate a configuration file and exit
+//   freemkvd --help-config                      list every configuration key and exit
 //   freemkvd [--config FILE] rip SOURCE...      rip discs or images in the foreground
 //
 // Exit status: 0 ok (every rip ok, possibly with unreadable sectors), 1 a rip failed or was
@@ -96,6 +97,8 @@ int main(int argc, char** argv) {
                    "~/.config/freemkvd/freemkvd.toml if it exists)")
         ->check(CLI::ExistingFile);
     app.add_option("--check-config", check_file, "validate FILE and exit");
+    bool help_config = false;
+    app.add_flag("--help-config", help_config, "list every configuration key and exit");
     bool user_bus = false;
     bool system_bus = false;
     app.add_flag("--user", user_bus, "serve on the session bus (a desktop user, tests)");
@@ -114,6 +117,12 @@ int main(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : exit_usage;
     }
     setup_logging(spdlog::level::from_str(log_level));
+    if (help_config) {
+        for (const ConfigKey& key : config_keys()) {
+            std::cout << key.name << "\n    " << key.doc << "\n";
+        }
+        return 0;
+    }
 
     std::string file = !check_file.empty() ? check_file : config_file;
     Config defaults;

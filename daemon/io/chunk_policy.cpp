@@ -5,27 +5,6 @@
 
 namespace freemkv {
 
-std::string_view to_string(PolicyKind kind) {
-    switch (kind) {
-        case PolicyKind::fixed:
-            return "fixed";
-        case PolicyKind::seed:
-            return "seed";
-        case PolicyKind::balanced:
-            return "balanced";
-    }
-    return "?";
-}
-
-std::optional<PolicyKind> parse_policy_kind(std::string_view name) {
-    for (auto kind : {PolicyKind::fixed, PolicyKind::seed, PolicyKind::balanced}) {
-        if (to_string(kind) == name) {
-            return kind;
-        }
-    }
-    return std::nullopt;
-}
-
 void validate(const PolicyConfig& c) {
     auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
     if (c.min_bytes == 0) {

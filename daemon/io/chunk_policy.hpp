@@ -25,6 +25,8 @@
 #include <string>
 #include <string_view>
 
+#include "enum_names.hpp"
+
 namespace freemkv {
 
 using Nanos = std::chrono::nanoseconds;
@@ -33,8 +35,17 @@ inline constexpr std::uint64_t MiB = 1024 * 1024;
 
 enum class PolicyKind { fixed, seed, balanced };
 
-std::string_view to_string(PolicyKind kind);
-std::optional<PolicyKind> parse_policy_kind(std::string_view name);
+inline constexpr EnumNames<PolicyKind, 3> policy_kind_names{{
+    {PolicyKind::balanced, "balanced"},
+    {PolicyKind::seed, "seed"},
+    {PolicyKind::fixed, "fixed"},
+}};
+inline std::string_view to_string(PolicyKind kind) {
+    return name_of(policy_kind_names, kind);
+}
+inline std::optional<PolicyKind> parse_policy_kind(std::string_view name) {
+    return value_of(policy_kind_names, name);
+}
 
 struct PolicyConfig {
     PolicyKind kind = PolicyKind::balanced;

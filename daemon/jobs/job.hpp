@@ -10,13 +10,26 @@
 #include <string>
 #include <string_view>
 
+#include "enum_names.hpp"
 #include "ripper.hpp"
 
 namespace freemkv {
 
 enum class JobState { queued, running, done, failed, cancelled };
-std::string_view to_string(JobState state);
-std::optional<JobState> parse_job_state(std::string_view name);
+
+inline constexpr EnumNames<JobState, 5> job_state_names{{
+    {JobState::queued, "queued"},
+    {JobState::running, "running"},
+    {JobState::done, "done"},
+    {JobState::failed, "failed"},
+    {JobState::cancelled, "cancelled"},
+}};
+inline std::string_view to_string(JobState state) {
+    return name_of(job_state_names, state);
+}
+inline std::optional<JobState> parse_job_state(std::string_view name) {
+    return value_of(job_state_names, name);
+}
 
 struct JobRequest {
     std::string drive;             // drive name ("sr0"), or "" for an image file

@@ -49,16 +49,6 @@ toml::table to_toml(const JobInfo& job) {
     return t;
 }
 
-std::optional<RipOutcome> parse_outcome(std::string_view s) {
-    for (auto o :
-         {RipOutcome::ok, RipOutcome::ok_with_errors, RipOutcome::failed, RipOutcome::cancelled}) {
-        if (to_string(o) == s) {
-            return o;
-        }
-    }
-    return std::nullopt;
-}
-
 JobInfo from_toml(const toml::table& t) {
     auto need = [&](const char* key) -> const toml::node& {
         const toml::node* n = t.get(key);
@@ -88,7 +78,7 @@ JobInfo from_toml(const toml::table& t) {
     job.progress.bytes_total = static_cast<std::uint64_t>(num("bytes_total"));
     job.progress.bytes_done = static_cast<std::uint64_t>(num("bytes_done"));
     job.created = from_unix(num("created"));
-    if (auto outcome = parse_outcome(str("outcome"))) {
+    if (auto outcome = parse_rip_outcome(str("outcome"))) {
         RipResult r;
         r.outcome = *outcome;
         r.reason = str("reason");

@@ -12,32 +12,6 @@
 
 namespace freemkv {
 
-std::string_view to_string(JobState state) {
-    switch (state) {
-        case JobState::queued:
-            return "queued";
-        case JobState::running:
-            return "running";
-        case JobState::done:
-            return "done";
-        case JobState::failed:
-            return "failed";
-        case JobState::cancelled:
-            return "cancelled";
-    }
-    return "?";
-}
-
-std::optional<JobState> parse_job_state(std::string_view name) {
-    for (auto s : {JobState::queued, JobState::running, JobState::done, JobState::failed,
-                   JobState::cancelled}) {
-        if (to_string(s) == name) {
-            return s;
-        }
-    }
-    return std::nullopt;
-}
-
 namespace {
 
 // One job at a time per drive; an image counts as its own drive.

@@ -227,25 +227,6 @@ std::vector<Component> parse_template(std::string_view t) {
 
 }  // namespace
 
-std::string_view to_string(OnExists policy) {
-    switch (policy) {
-        case OnExists::number:
-            return "number";
-        case OnExists::fail:
-            return "fail";
-    }
-    return "?";
-}
-
-std::optional<OnExists> parse_on_exists(std::string_view name) {
-    for (auto policy : {OnExists::number, OnExists::fail}) {
-        if (to_string(policy) == name) {
-            return policy;
-        }
-    }
-    return std::nullopt;
-}
-
 std::string safe_file_name(std::string_view label, std::chrono::system_clock::time_point now) {
     std::string name = sanitize(label);
     if (!name.empty()) {

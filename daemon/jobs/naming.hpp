@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "enum_names.hpp"
+
 namespace freemkv {
 
 // What to do when the final name is already taken.
@@ -21,8 +23,16 @@ enum class OnExists {
     fail,
 };
 
-std::string_view to_string(OnExists policy);
-std::optional<OnExists> parse_on_exists(std::string_view name);
+inline constexpr EnumNames<OnExists, 2> on_exists_names{{
+    {OnExists::number, "number"},
+    {OnExists::fail, "fail"},
+}};
+inline std::string_view to_string(OnExists policy) {
+    return name_of(on_exists_names, policy);
+}
+inline std::optional<OnExists> parse_on_exists(std::string_view name) {
+    return value_of(on_exists_names, name);
+}
 
 // Longest name safe_file_name() returns, in bytes.
 inline constexpr std::size_t max_label_bytes = 120;

@@ -215,20 +215,6 @@ std::string compute_identity(const UniqueFd& fd, const DiscInfo& info) {
 
 }  // namespace
 
-std::string_view to_string(DiscType type) {
-    switch (type) {
-        case DiscType::cd:
-            return "cd";
-        case DiscType::dvd:
-            return "dvd";
-        case DiscType::bd:
-            return "bd";
-        case DiscType::unknown:
-            break;
-    }
-    return "unknown";
-}
-
 unsigned ecc_block_sectors(DiscType type) {
     return type == DiscType::bd ? 32 : 16;
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "enum_names.hpp"
+
 namespace freemkv {
 
 // The medium cannot be ripped as it is: not a disc or image, empty, or truncated mid-sector.
@@ -35,8 +37,15 @@ void expect_same_file(int fd, const FileId& expected, const std::filesystem::pat
 
 enum class DiscType { unknown, cd, dvd, bd };
 
-// "unknown", "cd", "dvd", "bd".
-std::string_view to_string(DiscType type);
+inline constexpr EnumNames<DiscType, 4> disc_type_names{{
+    {DiscType::unknown, "unknown"},
+    {DiscType::cd, "cd"},
+    {DiscType::dvd, "dvd"},
+    {DiscType::bd, "bd"},
+}};
+inline std::string_view to_string(DiscType type) {
+    return name_of(disc_type_names, type);
+}
 
 inline constexpr std::uint32_t kDiscSectorBytes = 2048;
 

@@ -14,20 +14,6 @@
 
 namespace freemkv {
 
-std::string_view to_string(RipOutcome outcome) {
-    switch (outcome) {
-        case RipOutcome::ok:
-            return "ok";
-        case RipOutcome::ok_with_errors:
-            return "ok-with-errors";
-        case RipOutcome::failed:
-            return "failed";
-        case RipOutcome::cancelled:
-            return "cancelled";
-    }
-    return "?";
-}
-
 std::filesystem::path mapfile_path(const std::filesystem::path& final_path) {
     auto map = final_path;
     map.replace_extension(".map");

@@ -32,6 +32,7 @@
 #include "async_writer.hpp"
 #include "chunk_policy.hpp"
 #include "disc_info.hpp"
+#include "enum_names.hpp"
 
 namespace freemkv {
 
@@ -51,7 +52,19 @@ struct RipOptions {
 };
 
 enum class RipOutcome { ok, ok_with_errors, failed, cancelled };
-std::string_view to_string(RipOutcome outcome);
+
+inline constexpr EnumNames<RipOutcome, 4> rip_outcome_names{{
+    {RipOutcome::ok, "ok"},
+    {RipOutcome::ok_with_errors, "ok-with-errors"},
+    {RipOutcome::failed, "failed"},
+    {RipOutcome::cancelled, "cancelled"},
+}};
+inline std::string_view to_string(RipOutcome outcome) {
+    return name_of(rip_outcome_names, outcome);
+}
+inline std::optional<RipOutcome> parse_rip_outcome(std::string_view name) {
+    return value_of(rip_outcome_names, name);
+}
 
 struct PassReport {
     std::string name;  // "sweep", "repair"

@@ -181,6 +181,26 @@ TEST(CheckConfig, MissingFileIsNamed) {
     EXPECT_NE(rip.err().find(missing.string()), std::string::npos) << rip.err();
 }
 
+// Every key, one line each with its description indented below, straight from the parser's table.
+TEST(HelpConfig, ListsEveryKeyWithItsBounds) {
+    TempDir dir;
+    Freemkvd help(dir.path(), "help", {"--help-config"});
+    ASSERT_EQ(help.exit_code(), 0) << help.output();
+    EXPECT_EQ(help.err(), "");
+    EXPECT_NE(help.out().find("queue.max_parallel\n    drives ripping at the same time, 1 to 64\n"),
+              std::string::npos)
+        << help.out();
+    EXPECT_NE(help.out().find("writeback.policy\n    how the chunk size adapts: balanced, seed, "
+                              "fixed\n"),
+              std::string::npos)
+        << help.out();
+    EXPECT_TRUE(help.out().starts_with("library.path\n")) << help.out();
+    EXPECT_TRUE(
+        help.out().ends_with("drives.ignore\n    drives never to use, device paths or globs "
+                             "under /dev/\n"))
+        << help.out();
+}
+
 TEST(CheckConfig, LibraryUnderARegularFileIsReported) {
     TempDir dir;
     write_file(dir / "file", random_bytes(16, 61));

@@ -78,6 +78,24 @@ TEST(DefaultFile, SetsEveryKey) {
     EXPECT_EQ(keys, expected);
 }
 
+// The parser's key table and the shipped file agree: each key the parser knows is documented
+// there, and each has a description for --help-config.
+TEST(DefaultFile, DocumentsEveryKeyOfTheTable) {
+    toml::table root = toml::parse_file(default_file.string());
+    std::set<std::string> in_file;
+    for (const auto& [table, node] : root) {
+        for (const auto& [key, value] : *node.as_table()) {
+            in_file.insert(std::string(table.str()) + "." + std::string(key.str()));
+        }
+    }
+    std::set<std::string> in_table;
+    for (const ConfigKey& key : config_keys()) {
+        EXPECT_TRUE(in_table.insert(std::string(key.name)).second) << key.name << " twice";
+        EXPECT_FALSE(key.doc.empty()) << key.name;
+    }
+    EXPECT_EQ(in_table, in_file);
+}
+
 TEST(ParseConfig, EmptyTextGivesTheDefaults) {
     expect_same(parse_config("", "test.toml"), Config{});
     expect_same(parse_config("# nothing\n\n[library]\n[drives]\n", "test.toml"), Config{});
