@@ -6,14 +6,13 @@
 #include <cerrno>
 
 #include "io_error.hpp"
-#include "output_file.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
 
 namespace {
 
-void write_durably(const std::filesystem::path& path, std::string_view text) {
+void write_durably(const std::filesystem::path& path, std::string_view text, FileSystem& fs) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) {
         throw IoError("create", path, 0, errno);
@@ -29,26 +28,22 @@ void write_durably(const std::filesystem::path& path, std::string_view text) {
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd.get()) != 0) {
-        throw IoError("sync", path, done, errno);
-    }
+    fs.sync_file(fd.get(), path, done);
 }
 
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           FileSystem& fs) {
     const std::filesystem::path tmp = path.string() + ".tmp";
     try {
-        write_durably(tmp, content);
-        if (::rename(tmp.c_str(), path.c_str()) != 0) {
-            throw IoError("rename to " + path.string() + " from", tmp, 0, errno);
-        }
+        write_durably(tmp, content, fs);
+        fs.rename(tmp, path);
     } catch (...) {
         ::unlink(tmp.c_str());
         throw;
     }
-    auto dir = path.parent_path();
-    sync_directory(dir.empty() ? "." : dir);
+    fs.sync_directory(parent_directory(path));
 }
 
 std::string read_whole_file(const std::filesystem::path& path) {

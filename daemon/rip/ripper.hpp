@@ -32,6 +32,7 @@
 #include "async_writer.hpp"
 #include "chunk_policy.hpp"
 #include "disc_info.hpp"
+#include "file_system.hpp"
 
 namespace freemkv {
 
@@ -48,6 +49,7 @@ struct RipOptions {
     BufferConfig buffer;
     std::string identity;  // the disc's fingerprint; a .part is resumed only by the same disc
     FileId source_file;    // the image file a caller's access was checked on (DiscReader)
+    FileSystem* file_system = &real_file_system();  // syncs and renames of .part and .map
 };
 
 enum class RipOutcome { ok, ok_with_errors, failed, cancelled };
