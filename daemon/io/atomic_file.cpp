@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <span>
 
+#include "full_io.hpp"
 #include "io_error.hpp"
 #include "unique_fd.hpp"
 
@@ -17,18 +19,8 @@ void write_durably(const std::filesystem::path& path, std::string_view text, Fil
     if (!fd) {
         throw IoError("create", path, 0, errno);
     }
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw IoError("write", path, done, errno);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    fs.sync_file(fd.get(), path, done);
+    pwrite_full(fd.get(), std::as_bytes(std::span(text)), 0, path);
+    fs.sync_file(fd.get(), path, text.size());
 }
 
 }  // namespace
@@ -51,20 +43,17 @@ std::string read_whole_file(const std::filesystem::path& path) {
     if (!fd) {
         throw IoError("open", path, 0, errno);
     }
+    constexpr std::size_t step = 65536;
     std::string text;
-    char buf[65536];
     for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw IoError("read", path, text.size(), errno);
-        }
-        if (n == 0) {
+        const std::size_t old = text.size();
+        text.resize(old + step);
+        const std::size_t n =
+            read_full(fd.get(), std::as_writable_bytes(std::span(text)).subspan(old), old, path);
+        text.resize(old + n);
+        if (n < step) {
             return text;
         }
-        text.append(buf, static_cast<std::size_t>(n));
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "full_io.hpp"
 #include "io_error.hpp"
 
 namespace freemkv {
@@ -78,18 +79,10 @@ void OutputFile::write_at(std::uint64_t offset, std::span<const std::byte> data)
             pipeline_.handle_seek(ref(), pos_, offset);
             pos_ = offset;
         }
-        while (!data.empty()) {
-            ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(pos_));
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                throw IoError("write", part_path_, pos_, errno);
-            }
-            data = data.subspan(static_cast<std::size_t>(n));
-            pos_ += static_cast<std::uint64_t>(n);
+        pwrite_full(fd_.get(), data, pos_, part_path_, [this](std::uint64_t end) {
+            pos_ = end;
             pipeline_.note_progress(ref(), pos_);
-        }
+        });
     });
 }
 
