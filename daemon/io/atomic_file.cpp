@@ -4,51 +4,38 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <span>
 
+#include "full_io.hpp"
 #include "io_error.hpp"
-#include "output_file.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
 
 namespace {
 
-void write_durably(const std::filesystem::path& path, std::string_view text) {
+void write_durably(const std::filesystem::path& path, std::string_view text, FileSystem& fs) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) {
         throw IoError("create", path, 0, errno);
     }
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw IoError("write", path, done, errno);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) {
-        throw IoError("sync", path, done, errno);
-    }
+    pwrite_full(fd.get(), std::as_bytes(std::span(text)), 0, path);
+    fs.sync_file(fd.get(), path, text.size());
 }
 
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           FileSystem& fs) {
     const std::filesystem::path tmp = path.string() + ".tmp";
     try {
-        write_durably(tmp, content);
-        if (::rename(tmp.c_str(), path.c_str()) != 0) {
-            throw IoError("rename to " + path.string() + " from", tmp, 0, errno);
-        }
+        write_durably(tmp, content, fs);
+        fs.rename(tmp, path);
     } catch (...) {
         ::unlink(tmp.c_str());
         throw;
     }
-    auto dir = path.parent_path();
-    sync_directory(dir.empty() ? "." : dir);
+    fs.sync_directory(parent_directory(path));
 }
 
 std::string read_whole_file(const std::filesystem::path& path) {
@@ -56,20 +43,17 @@ std::string read_whole_file(const std::filesystem::path& path) {
     if (!fd) {
         throw IoError("open", path, 0, errno);
     }
+    constexpr std::size_t step = 65536;
     std::string text;
-    char buf[65536];
     for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw IoError("read", path, text.size(), errno);
-        }
-        if (n == 0) {
+        const std::size_t old = text.size();
+        text.resize(old + step);
+        const std::size_t n =
+            read_full(fd.get(), std::as_writable_bytes(std::span(text)).subspan(old), old, path);
+        text.resize(old + n);
+        if (n < step) {
             return text;
         }
-        text.append(buf, static_cast<std::size_t>(n));
     }
 }
 

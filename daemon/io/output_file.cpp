@@ -2,13 +2,12 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
+#include "full_io.hpp"
 #include "io_error.hpp"
 
 namespace freemkv {
@@ -37,19 +36,10 @@ std::uint64_t file_size(const UniqueFd& fd, const std::filesystem::path& path) {
 
 }  // namespace
 
-void sync_directory(const std::filesystem::path& dir) {
-    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd) {
-        throw IoError("open directory", dir, 0, errno);
-    }
-    if (::fsync(fd.get()) != 0) {
-        throw IoError("sync directory", dir, 0, errno);
-    }
-}
-
 OutputFile::OutputFile(std::filesystem::path final_path, const PolicyConfig& policy, Mode mode,
-                       WritebackObserver* observer)
-    : final_path_(std::move(final_path)),
+                       WritebackObserver* observer, FileSystem& fs)
+    : fs_(fs),
+      final_path_(std::move(final_path)),
       part_path_(final_path_.string() + ".part"),
       fd_(open_part(part_path_, mode)),
       pos_(mode == Mode::resume ? file_size(fd_, part_path_) : 0),
@@ -89,18 +79,10 @@ void OutputFile::write_at(std::uint64_t offset, std::span<const std::byte> data)
             pipeline_.handle_seek(ref(), pos_, offset);
             pos_ = offset;
         }
-        while (!data.empty()) {
-            ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(pos_));
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                throw IoError("write", part_path_, pos_, errno);
-            }
-            data = data.subspan(static_cast<std::size_t>(n));
-            pos_ += static_cast<std::uint64_t>(n);
+        pwrite_full(fd_.get(), data, pos_, part_path_, [this](std::uint64_t end) {
+            pos_ = end;
             pipeline_.note_progress(ref(), pos_);
-        }
+        });
     });
 }
 
@@ -111,11 +93,7 @@ void OutputFile::finalize() {
 }
 
 void OutputFile::sync() {
-    guarded([&] {
-        if (::fdatasync(fd_.get()) != 0) {
-            throw IoError("sync", part_path_, pos_, errno);
-        }
-    });
+    guarded([&] { fs_.sync_data(fd_.get(), part_path_, pos_); });
 }
 
 void OutputFile::set_size(std::uint64_t bytes) {
@@ -135,24 +113,10 @@ void OutputFile::publish() {
     }
     finalize();
     sync();
-    if (::renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, final_path_.c_str(),
-                    RENAME_NOREPLACE) != 0) {
-        if (errno != EINVAL) {
-            throw IoError("rename to " + final_path_.string() + " from", part_path_, pos_, errno);
-        }
-        // The filesystem has no RENAME_NOREPLACE (NFS): link() also refuses to replace.
-        if (::link(part_path_.c_str(), final_path_.c_str()) != 0) {
-            throw IoError("link to " + final_path_.string() + " from", part_path_, pos_, errno);
-        }
-        if (::unlink(part_path_.c_str()) != 0) {
-            spdlog::warn("published {} but cannot remove {}: {}", final_path_.string(),
-                         part_path_.string(), std::strerror(errno));
-        }
-    }
+    fs_.rename_noreplace(part_path_, final_path_, pos_);
     published_ = true;
     fd_.reset();
-    auto dir = final_path_.parent_path();
-    sync_directory(dir.empty() ? "." : dir);
+    fs_.sync_directory(parent_directory(final_path_));
 }
 
 }  // namespace freemkv

@@ -3,13 +3,15 @@
 // A file being written into the library. It is written as "<name>.part" through a
 // WritebackPipeline and only appears under its final name once every byte is durable:
 // publish() drains the pipeline, fdatasyncs, renames without replacing anything, and fsyncs the
-// directory. A file that is never published stays a ".part" (a later run can resume from it).
+// directory, all through a FileSystem. A file that is never published stays a ".part" (a later
+// run can resume from it).
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
 
+#include "file_system.hpp"
 #include "unique_fd.hpp"
 #include "writeback_pipeline.hpp"
 
@@ -22,9 +24,11 @@ class OutputFile {
         resume,    // keep an existing .part's bytes; writing continues at its end
     };
 
-    // Opens (creating) `final_path` + ".part". Throws IoError.
+    // Opens (creating) `final_path` + ".part". Syncs and the rename go through `fs`, which must
+    // outlive the file. Throws IoError.
     OutputFile(std::filesystem::path final_path, const PolicyConfig& policy,
-               Mode mode = Mode::truncate, WritebackObserver* observer = nullptr);
+               Mode mode = Mode::truncate, WritebackObserver* observer = nullptr,
+               FileSystem& fs = real_file_system());
     // An unpublished file is drained on a best-effort basis and left as ".part".
     ~OutputFile();
     OutputFile(const OutputFile&) = delete;
@@ -58,6 +62,7 @@ class OutputFile {
     template <typename Op>
     void guarded(Op op);
 
+    FileSystem& fs_;
     std::filesystem::path final_path_;
     std::filesystem::path part_path_;
     UniqueFd fd_;
@@ -66,8 +71,5 @@ class OutputFile {
     bool published_ = false;
     bool failed_ = false;
 };
-
-// fsync() on a directory, so a rename or create inside it is durable. Throws IoError.
-void sync_directory(const std::filesystem::path& dir);
 
 }  // namespace freemkv

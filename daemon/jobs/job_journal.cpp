@@ -128,7 +128,7 @@ void JobJournal::save(const std::vector<const JobInfo*>& jobs) const {
     std::ostringstream text;
     text << "# freemkvd job journal: written by the daemon, do not edit while it runs.\n"
          << root << "\n";
-    write_file_atomically(file_, text.str());
+    write_file_atomically(file_, text.str(), fs_);
 }
 
 }  // namespace freemkv

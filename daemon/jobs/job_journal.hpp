@@ -7,13 +7,16 @@
 #include <filesystem>
 #include <vector>
 
+#include "file_system.hpp"
 #include "job.hpp"
 
 namespace freemkv {
 
 class JobJournal {
   public:
-    explicit JobJournal(std::filesystem::path file) : file_(std::move(file)) {}
+    // Saves sync and rename through `fs`, which must outlive the journal.
+    explicit JobJournal(std::filesystem::path file, FileSystem& fs = real_file_system())
+        : file_(std::move(file)), fs_(fs) {}
 
     // The jobs recorded, oldest first. A missing file is an empty journal; an unreadable one is
     // moved aside to "<file>.corrupt" (logged) so the daemon still starts.
@@ -28,6 +31,7 @@ class JobJournal {
 
   private:
     std::filesystem::path file_;
+    FileSystem& fs_;
 };
 
 }  // namespace freemkv

@@ -2,8 +2,6 @@
 
 #include <blkid/blkid.h>
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,9 +13,12 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <vector>
 
+#include "block_device.hpp"
+#include "full_io.hpp"
 #include "io_error.hpp"
 #include "unique_fd.hpp"
 
@@ -39,34 +40,11 @@ std::string describe(const std::filesystem::path& path) {
     return path.string() + ": ";
 }
 
-std::uint64_t device_size(const UniqueFd& fd, const std::filesystem::path& path) {
-    std::uint64_t size = 0;
-    if (::ioctl(fd.get(), BLKGETSIZE64, &size) != 0) {
-        throw IoError("get size (BLKGETSIZE64) of", path, 0, errno);
-    }
-    return size;
-}
-
 // Reads up to `length` bytes at `offset`, fewer only at the end of the medium.
 std::vector<unsigned char> read_at(const UniqueFd& fd, const std::filesystem::path& path,
                                    std::uint64_t offset, std::uint64_t length) {
     std::vector<unsigned char> data(length);
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::pread(fd.get(), data.data() + done, data.size() - done,
-                            static_cast<off_t>(offset + done));
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw IoError("read", path, offset + done, errno);
-        }
-        if (n == 0) {
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    data.resize(done);
+    data.resize(pread_full(fd.get(), std::as_writable_bytes(std::span(data)), offset, path));
     return data;
 }
 
@@ -259,7 +237,7 @@ DiscInfo identify_disc(const std::filesystem::path& source,
     }
     expect_same_file(fd.get(), expected, source);
     if (info.is_block_device) {
-        info.size_bytes = device_size(fd, source);
+        info.size_bytes = block_device_bytes(fd.get(), source);
     } else {
         if (::fstat(fd.get(), &st) != 0) {
             throw IoError("stat", source, 0, errno);

@@ -1,14 +1,13 @@
 #include "disc_reader.hpp"
 
 #include <fcntl.h>
-#include <linux/fs.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <new>
 
+#include "block_device.hpp"
 #include "io_error.hpp"
 
 namespace freemkv {
@@ -43,11 +42,7 @@ DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read
 
 std::uint64_t DiscReader::current_size() const {
     if (is_block_device_) {
-        std::uint64_t bytes = 0;
-        if (::ioctl(fd_.get(), BLKGETSIZE64, &bytes) != 0) {
-            throw IoError("get size of", path_, 0, errno);
-        }
-        return bytes;
+        return block_device_bytes(fd_.get(), path_);
     }
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0) {
@@ -79,6 +74,8 @@ ReadStatus DiscReader::read(std::uint64_t pos, std::size_t n) {
         (void)::posix_fadvise(fd_.get(), static_cast<off_t>(pos), static_cast<off_t>(out.size()),
                               POSIX_FADV_DONTNEED);
     };
+    // Not pread_full: every way out of this loop is a verdict on the medium (bad or removed), not
+    // an error to throw, and a refused O_DIRECT read goes on buffered from the same byte.
     std::size_t done = 0;
     while (done < out.size()) {
         ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,

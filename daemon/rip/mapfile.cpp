@@ -280,8 +280,8 @@ Mapfile Mapfile::load(const std::filesystem::path& path) {
     return parse(read_whole_file(path), path);
 }
 
-void Mapfile::save(const std::filesystem::path& path) const {
-    write_file_atomically(path, to_string());
+void Mapfile::save(const std::filesystem::path& path, FileSystem& fs) const {
+    write_file_atomically(path, to_string(), fs);
 }
 
 }  // namespace freemkv

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "file_system.hpp"
+
 namespace freemkv {
 
 // ddrescue's block status characters.
@@ -94,8 +96,9 @@ class Mapfile {
     // Throws IoError when the file cannot be read, MapfileError when it cannot be parsed.
     static Mapfile load(const std::filesystem::path& path);
     // Atomic and durable: writes "<path>.tmp", fsyncs it, renames it over `path` and fsyncs the
-    // directory, so a crash leaves either the old or the new mapfile. Throws IoError.
-    void save(const std::filesystem::path& path) const;
+    // directory (through `fs`), so a crash leaves either the old or the new mapfile. Throws
+    // IoError.
+    void save(const std::filesystem::path& path, FileSystem& fs = real_file_system()) const;
 
   private:
     Mapfile() = default;

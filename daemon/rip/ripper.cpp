@@ -43,6 +43,7 @@ class Rip final : public WritebackObserver {
           final_(final_path),
           map_path_(mapfile_path(final_path)),
           o_(options),
+          fs_(*options.file_system),
           observer_(observer),
           stop_(std::move(stop)),
           block_(std::uint64_t{options.block_sectors} * options.sector_size),
@@ -83,6 +84,7 @@ class Rip final : public WritebackObserver {
     std::filesystem::path final_;
     std::filesystem::path map_path_;
     RipOptions o_;
+    FileSystem& fs_;
     RipObserver* observer_;
     std::stop_token stop_;
     std::uint64_t block_;      // ECC block: alignment, repair unit
@@ -130,7 +132,8 @@ void Rip::open() {
         }
         map_ = std::move(earlier);
         result_.resumed = true;
-        file_ = std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::resume, this);
+        file_ =
+            std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::resume, this, fs_);
         if (file_->position() != size) {
             file_->set_size(size);  // a crash may have lost the first run's set_size
         }
@@ -144,9 +147,9 @@ void Rip::open() {
         // The mapfile exists before the .part, so a .part never exists without one.
         map_ = Mapfile(size);
         map_.identity = o_.identity;
-        map_.save(map_path_);
-        file_ =
-            std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::truncate, this);
+        map_.save(map_path_, fs_);
+        file_ = std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::truncate, this,
+                                             fs_);
         file_->set_size(size);
     }
     result_.output = part;
@@ -252,7 +255,7 @@ std::uint64_t Rip::unreadable_sectors() const {
 void Rip::checkpoint() {
     writer_->post([this, snapshot = map_] {
         file_->sync();
-        snapshot.save(map_path_);
+        snapshot.save(map_path_, fs_);
     });
     last_checkpoint_ = Clock::now();
 }
@@ -318,7 +321,7 @@ void Rip::finish() {
         result_.mapfile.clear();
         try {
             std::filesystem::remove(map_path_);
-            sync_directory(map_path_.parent_path());
+            fs_.sync_directory(parent_directory(map_path_));
         } catch (const std::exception& e) {
             spdlog::warn("{} is published, but removing {} failed: {}", final_.string(),
                          map_path_.string(), e.what());

@@ -33,6 +33,7 @@
 #include "chunk_policy.hpp"
 #include "disc_info.hpp"
 #include "enum_names.hpp"
+#include "file_system.hpp"
 
 namespace freemkv {
 
@@ -49,6 +50,7 @@ struct RipOptions {
     BufferConfig buffer;
     std::string identity;  // the disc's fingerprint; a .part is resumed only by the same disc
     FileId source_file;    // the image file a caller's access was checked on (DiscReader)
+    FileSystem* file_system = &real_file_system();  // syncs and renames of .part and .map
 };
 
 enum class RipOutcome { ok, ok_with_errors, failed, cancelled };

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "io_error.hpp"
+#include "support/recording_file_system.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
@@ -431,6 +432,25 @@ TEST(Mapfile, SaveErrorsAreIoErrorsAndLeaveNoTemporary) {
     std::filesystem::create_directory(dir / "taken.map" / "child");
     EXPECT_THROW(m.save(dir / "taken.map"), IoError);
     EXPECT_FALSE(std::filesystem::exists(dir / "taken.map.tmp"));
+}
+
+// Reading the file back cannot show that it was synced; the calls can.
+TEST(Mapfile, SaveSyncsTheTemporaryThenRenamesItThenSyncsTheDirectory) {
+    TempDir dir;
+    std::filesystem::create_directory(dir / "lib");
+    test::RecordingFileSystem fs(dir.path());
+    Mapfile m(10 * sector);
+    m.set(0, sector, F);
+    m.save(dir / "lib" / "disc.map", fs);
+    m.set(sector, sector, F);
+    m.save(dir / "lib" / "disc.map", fs);
+    const std::vector<std::string> one_save{"sync_file lib/disc.map.tmp",
+                                            "rename lib/disc.map.tmp -> lib/disc.map",
+                                            "sync_directory lib"};
+    std::vector<std::string> two_saves = one_save;
+    two_saves.insert(two_saves.end(), one_save.begin(), one_save.end());
+    EXPECT_EQ(fs.calls(), two_saves);
+    EXPECT_EQ(Mapfile::load(dir / "lib" / "disc.map").ranges(), m.ranges());
 }
 
 TEST(Mapfile, LoadErrors) {
