@@ -5,21 +5,21 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "config_value.hpp"
+#include "full_io.hpp"
+#include "io_error.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
@@ -363,24 +363,17 @@ Config load_config(const fs::path& file, const Config& defaults) {
     if (!S_ISREG(st.st_mode)) {
         fail("not a regular file");
     }
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            fail(std::strerror(errno));
-        }
-        if (n == 0) {
-            break;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-        if (text.size() > max_file_bytes) {
-            fail(fmt::format("larger than {}", format_size(max_file_bytes)));
-        }
+    std::string text(max_file_bytes + 1, '\0');  // one byte more tells a file that is too large
+    std::size_t size = 0;
+    try {
+        size = read_full(fd.get(), std::as_writable_bytes(std::span(text)), 0, file);
+    } catch (const IoError& e) {
+        fail(e.code().message());
     }
+    if (size > max_file_bytes) {
+        fail(fmt::format("larger than {}", format_size(max_file_bytes)));
+    }
+    text.resize(size);
     return parse_config(text, file, defaults);
 }
 
