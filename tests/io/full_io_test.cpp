@@ -8,12 +8,15 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,12 +28,30 @@
 namespace freemkv {
 namespace {
 
+std::string read_file_text(const std::string& path) {
+    std::ostringstream text;
+    text << std::ifstream(path).rdbuf();
+    return text.str();
+}
+
 using test::random_bytes;
 using test::read_file;
 using test::TempDir;
 using test::write_file;
 
 using namespace std::chrono_literals;
+
+// Waits until thread `tid` of this process is blocked in read(2) (its /proc syscall file starts
+// with the syscall's number), so a test can act on a reader that is certainly waiting.
+void wait_until_in_read(pid_t tid) {
+    const std::string path = "/proc/self/task/" + std::to_string(tid) + "/syscall";
+    const std::string in_read = std::to_string(SYS_read) + " ";
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!read_file_text(path).starts_with(in_read)) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "thread " << tid << " never read";
+        std::this_thread::yield();
+    }
+}
 
 std::string text_of(std::span<const std::byte> b) {
     return {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -57,13 +78,18 @@ struct Pipe {
 
 TEST(FullIo, ReadFullGoesOnAfterShortReadsUntilFullOrTheEnd) {
     Pipe pipe;
+    std::atomic<pid_t> reader{0};
     std::thread writer([&] {
+        while (reader == 0) {
+            std::this_thread::yield();
+        }
         for (const char* piece : {"abc", "defg", "hij", "klm"}) {
+            wait_until_in_read(reader);  // so each read() sees one piece
             pipe.write(piece);
-            std::this_thread::sleep_for(10ms);  // each read() sees one piece
         }
         pipe.write_end.reset();
     });
+    reader = ::gettid();
     std::vector<std::byte> buf(10);
     EXPECT_EQ(read_full(pipe.read_end.get(), buf, 0, "pipe"), 10u);
     EXPECT_EQ(text_of(buf), "abcdefghij");
@@ -91,18 +117,26 @@ TEST(FullIo, ReadFullGoesOnAfterEintr) {
     std::vector<std::byte> buf(5);
     std::size_t got = 0;
     std::string error;
+    std::atomic<pid_t> tid{0};
     std::thread reader([&] {
+        tid = ::gettid();
         try {
             got = read_full(pipe.read_end.get(), buf, 0, "pipe");
         } catch (const IoError& e) {
             error = e.what();
         }
     });
-    for (int i = 0; i < 3; ++i) {
-        std::this_thread::sleep_for(20ms);  // the reader is blocked in read() by now
-        ASSERT_EQ(::pthread_kill(reader.native_handle(), SIGUSR1), 0);
+    while (tid == 0) {
+        std::this_thread::yield();
     }
-    std::this_thread::sleep_for(20ms);
+    for (int i = 0; i < 3; ++i) {
+        wait_until_in_read(tid);  // so the signal interrupts a blocked read()
+        ASSERT_EQ(::pthread_kill(reader.native_handle(), SIGUSR1), 0);
+        while (signals_caught == i) {  // handled, not pending: a second one would merge
+            std::this_thread::yield();
+        }
+    }
+    wait_until_in_read(tid);
     pipe.write("hello");
     reader.join();
     ::sigaction(SIGUSR1, &old, nullptr);
