@@ -88,8 +88,8 @@ int Service::run() {
     // Sends WATCHDOG=1 from this loop well within WatchdogSec, when systemd asks for it.
     check_sd(sd_event_set_watchdog(loop_.native(), true), "sd_event_set_watchdog");
     // Every object exists; now clients may find us.
-    connection_->requestName(bus_name);
-    spdlog::info("serving {} on the {} bus", bus_name,
+    connection_->requestName(api::bus_name);
+    spdlog::info("serving {} on the {} bus", api::bus_name,
                  bus_kind_ == BusKind::system ? "system" : "session");
     // The discs already in the drives, as if inserted now.
     for (const auto& [name, drive] : drives_) {
@@ -103,7 +103,7 @@ int Service::run() {
     notify("STOPPING=1\nSTATUS=stopping: checkpointing running rips");
     // Running rips checkpoint and are queued again at the next start.
     queue_->shutdown();
-    connection_->releaseName(bus_name);
+    connection_->releaseName(api::bus_name);
     return code;
 }
 
@@ -259,7 +259,7 @@ void Service::set_drive_busy(const std::string& drive, bool busy) {
 
 std::string Service::start_rip(const std::string& source, uid_t caller) {
     if (source.empty()) {
-        fail(error_invalid_args, "no source given: a drive name, device or image path");
+        fail(api::error_invalid_args, "no source given: a drive name, device or image path");
     }
     JobRequest request;
     request.uid = caller;
@@ -271,12 +271,12 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
         try {
             drive->update(read_drive(name));
         } catch (const std::system_error& e) {
-            fail(error_not_found, name + ": " + e.what());
+            fail(api::error_not_found, name + ": " + e.what());
         }
         const freemkv::Drive& d = drive->drive();
         {
             if (!d.media_present) {
-                fail(error_no_media, d.name + " has no disc in it");
+                fail(api::error_no_media, d.name + " has no disc in it");
             }
             request.drive = d.name;
             request.source = d.device;
@@ -287,31 +287,31 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
     if (request.source.empty()) {
         std::filesystem::path path(source);
         if (source.starts_with("/dev/")) {
-            fail(error_not_found, source + " is not a drive freemkvd manages");
+            fail(api::error_not_found, source + " is not a drive freemkvd manages");
         }
         if (!path.is_absolute()) {
-            fail(error_invalid_args, "image path '" + source + "' is not absolute");
+            fail(api::error_invalid_args, "image path '" + source + "' is not absolute");
         }
         std::error_code ec;
         auto real = std::filesystem::canonical(path, ec);
         if (ec) {
-            fail(error_not_found, source + ": " + ec.message());
+            fail(api::error_not_found, source + ": " + ec.message());
         }
         if (std::string why = read_denied(caller_from_uid(caller), real, &request.file);
             !why.empty()) {
-            fail(error_not_authorized, why);
+            fail(api::error_not_authorized, why);
         }
         if (!std::filesystem::is_regular_file(real)) {
-            fail(error_invalid_args, source + " is not a disc image (not a regular file)");
+            fail(api::error_invalid_args, source + " is not a disc image (not a regular file)");
         }
         request.source = real;
     }
     try {
         return JobObject::path_for(queue_->submit(std::move(request)));
     } catch (const BusyError& e) {
-        fail(error_busy, e.what());
+        fail(api::error_busy, e.what());
     } catch (const std::invalid_argument& e) {
-        fail(error_invalid_args, e.what());
+        fail(api::error_invalid_args, e.what());
     }
 }
 

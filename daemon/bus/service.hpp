@@ -34,8 +34,6 @@ class DriveObject;
 class JobObject;
 class ManagerObject;
 
-inline constexpr const char* bus_name = "org.freemkv.Rip1";
-
 enum class BusKind { system, session };
 
 class Service final : public JobListener {

@@ -48,7 +48,7 @@ std::string rip_source(const std::string& arg) {
 int status(const Options& options) {
     auto connection = connect(options.user_bus);
     ManagerProxy manager(*connection);
-    Props props = get_all(*connection, root_path, manager_iface);
+    Props props = get_all(*connection, api::root_path, manager_iface);
     std::string version, library;
     uint32_t queued = 0, running = 0;
     read_prop(props, "Version", version);
