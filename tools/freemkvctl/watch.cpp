@@ -232,7 +232,7 @@ void Watcher::draw() {
     }
     if (options_.json || !options_.tty) {
         for (Entry* entry : shown) {
-            std::string text = options_.json ? entry->view.json() : entry->view.line(false);
+            std::string text = options_.json ? dump(entry->view.json()) : entry->view.line(false);
             if (text != entry->last_printed) {
                 fmt::print("{}\n", text);
                 entry->last_printed = std::move(text);
