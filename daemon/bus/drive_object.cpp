@@ -10,7 +10,7 @@ constexpr const char* drive_iface = org::freemkv::Rip1::Drive_adaptor::INTERFACE
 }
 
 std::string DriveObject::path_for(const std::string& name) {
-    return "/org/freemkv/Rip1/drive/" + name;
+    return api::drive_path_prefix + name;
 }
 
 DriveObject::DriveObject(sdbus::IConnection& connection, const freemkv::Drive& drive)
@@ -49,12 +49,12 @@ void DriveObject::set_busy(bool busy) {
 
 void DriveObject::Eject() {
     if (busy_) {
-        fail(error_busy, drive_.name + " is ripping; cancel the job first");
+        fail(api::error_busy, drive_.name + " is ripping; cancel the job first");
     }
     try {
         eject(drive_.device);
     } catch (const IoError& e) {
-        fail(error_failed, std::string(e.what()) + ": " + e.code().message());
+        fail(api::error_failed, std::string(e.what()) + ": " + e.code().message());
     }
 }
 

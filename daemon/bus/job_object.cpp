@@ -19,7 +19,7 @@ std::uint64_t usec(Nanos d) {
 }  // namespace
 
 std::string JobObject::path_for(std::uint64_t id) {
-    return "/org/freemkv/Rip1/job/" + std::to_string(id);
+    return api::job_path_prefix + std::to_string(id);
 }
 
 JobObject::JobObject(sdbus::IConnection& connection, const JobInfo& info,
@@ -99,11 +99,12 @@ void JobObject::complete() {
 
 void JobObject::Cancel(const std::map<std::string, sdbus::Variant>& options) {
     if (!options.empty()) {
-        fail(error_invalid_args, "Cancel takes no options, got '" + options.begin()->first + "'");
+        fail(api::error_invalid_args,
+             "Cancel takes no options, got '" + options.begin()->first + "'");
     }
     if (!cancel_(info_.id)) {
-        fail(error_failed, "job " + std::to_string(info_.id) + " has already ended (" +
-                               std::string(to_string(info_.state)) + ")");
+        fail(api::error_failed, "job " + std::to_string(info_.id) + " has already ended (" +
+                                    std::string(to_string(info_.state)) + ")");
     }
 }
 

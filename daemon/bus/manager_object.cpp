@@ -6,7 +6,7 @@
 namespace freemkv::bus {
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, Service& service)
-    : AdaptorInterfaces(connection, path), service_(service) {
+    : AdaptorInterfaces(connection, api::root_path), service_(service) {
     registerAdaptor();
 }
 
@@ -17,8 +17,8 @@ ManagerObject::~ManagerObject() {
 sdbus::ObjectPath ManagerObject::StartRip(const std::string& source,
                                           const std::map<std::string, sdbus::Variant>& options) {
     if (!options.empty()) {
-        throw sdbus::Error("org.freemkv.Rip1.Error.InvalidArgs",
-                           "StartRip takes no options yet, got '" + options.begin()->first + "'");
+        fail(api::error_invalid_args,
+             "StartRip takes no options yet, got '" + options.begin()->first + "'");
     }
     uid_t caller = getObject().getCurrentlyProcessedMessage()->getCredsUid();
     return sdbus::ObjectPath(service_.start_rip(source, caller));
@@ -38,7 +38,7 @@ void ManagerObject::Reload() {
     try {
         service_.reload();
     } catch (const std::exception& e) {
-        fail(error_failed, std::string("the configuration was not reloaded: ") + e.what());
+        fail(api::error_failed, std::string("the configuration was not reloaded: ") + e.what());
     }
 }
 

@@ -15,8 +15,6 @@ class ManagerObject final
     : public sdbus::AdaptorInterfaces<org::freemkv::Rip1::Manager_adaptor,
                                       sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor> {
   public:
-    static constexpr const char* path = "/org/freemkv/Rip1";
-
     ManagerObject(sdbus::IConnection& connection, Service& service);
     ~ManagerObject();
 

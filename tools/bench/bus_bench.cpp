@@ -26,11 +26,14 @@
 #include <string>
 #include <vector>
 
+#include "api_names.hpp"
+#include "manager_proxy.h"
+
 namespace {
 
-constexpr const char* kName = "org.freemkv.Rip1";
-constexpr const char* kRoot = "/org/freemkv/Rip1";
-constexpr const char* kManager = "org.freemkv.Rip1.Manager";
+constexpr const char* kName = freemkv::api::bus_name;
+constexpr const char* kRoot = freemkv::api::root_path;
+constexpr const char* kManager = org::freemkv::Rip1::Manager_proxy::INTERFACE_NAME;
 constexpr const char* kProperties = "org.freedesktop.DBus.Properties";
 
 using Clock = std::chrono::steady_clock;

@@ -11,7 +11,7 @@ std::unique_ptr<sdbus::IConnection> connect(bool user_bus) {
 }
 
 Props get_all(sdbus::IConnection& connection, const std::string& path, const char* iface) {
-    auto proxy = sdbus::createProxy(connection, bus_name, path);
+    auto proxy = sdbus::createProxy(connection, api::bus_name, path);
     Props props;
     proxy->callMethod("GetAll")
         .onInterface("org.freedesktop.DBus.Properties")
@@ -21,7 +21,7 @@ Props get_all(sdbus::IConnection& connection, const std::string& path, const cha
 }
 
 ManagerProxy::ManagerProxy(sdbus::IConnection& connection)
-    : ProxyInterfaces(connection, bus_name, root_path) {
+    : ProxyInterfaces(connection, api::bus_name, api::root_path) {
     registerProxy();
 }
 
@@ -43,7 +43,7 @@ void ManagerProxy::onJobEnded(const uint64_t&, const sdbus::ObjectPath& job,
 }
 
 JobProxy::JobProxy(sdbus::IConnection& connection, const std::string& path, Changed on_changed)
-    : ProxyInterfaces(connection, bus_name, path), on_changed_(std::move(on_changed)) {
+    : ProxyInterfaces(connection, api::bus_name, path), on_changed_(std::move(on_changed)) {
     registerProxy();
 }
 
@@ -70,7 +70,7 @@ void JobProxy::onPropertiesChanged(const std::string& iface, const Props& change
 }
 
 DriveProxy::DriveProxy(sdbus::IConnection& connection, const std::string& path)
-    : ProxyInterfaces(connection, bus_name, path) {
+    : ProxyInterfaces(connection, api::bus_name, path) {
     registerProxy();
 }
 
@@ -87,15 +87,15 @@ std::string resolve_job(ManagerProxy& manager, const std::string& arg) {
                   std::all_of(arg.begin(), arg.end(), [](char c) { return c >= '0' && c <= '9'; });
     std::string path;
     if (digits) {
-        path = job_path_prefix + arg;
-    } else if (arg.starts_with(job_path_prefix)) {
+        path = api::job_path_prefix + arg;
+    } else if (arg.starts_with(api::job_path_prefix)) {
         path = arg;
     } else {
         throw UsageError("not a job id or job object path: '" + arg + "'");
     }
     auto jobs = manager.ListJobs();
     if (std::find(jobs.begin(), jobs.end(), path) == jobs.end()) {
-        throw sdbus::Error(error_not_found, "no job " + path_tail(path));
+        throw sdbus::Error(api::error_not_found, "no job " + path_tail(path));
     }
     return path;
 }
@@ -114,7 +114,7 @@ std::string resolve_drive(sdbus::IConnection& connection, ManagerProxy& manager,
             return path;
         }
     }
-    throw sdbus::Error(error_not_found, "no drive '" + arg + "'");
+    throw sdbus::Error(api::error_not_found, "no drive '" + arg + "'");
 }
 
 }  // namespace freemkv::ctl

@@ -1,6 +1,7 @@
 #pragma once
 
-// The API's names, the connection, and proxies built on the glue generated from dbus/*.xml.
+// The interfaces' names, the connection, and proxies built on the glue generated from dbus/*.xml.
+// The bus name, object paths and error names are api::*, from dbus/api_names.hpp.
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "api_names.hpp"
 #include "drive_proxy.h"
 #include "job_proxy.h"
 #include "manager_proxy.h"
@@ -17,14 +19,10 @@
 
 namespace freemkv::ctl {
 
-inline constexpr const char* bus_name = "org.freemkv.Rip1";
-inline constexpr const char* root_path = "/org/freemkv/Rip1";
-inline constexpr const char* job_path_prefix = "/org/freemkv/Rip1/job/";
 inline constexpr const char* manager_iface = org::freemkv::Rip1::Manager_proxy::INTERFACE_NAME;
 inline constexpr const char* job_iface = org::freemkv::Rip1::Job_proxy::INTERFACE_NAME;
 inline constexpr const char* telemetry_iface = org::freemkv::Rip1::Telemetry_proxy::INTERFACE_NAME;
 inline constexpr const char* drive_iface = org::freemkv::Rip1::Drive_proxy::INTERFACE_NAME;
-inline constexpr const char* error_not_found = "org.freemkv.Rip1.Error.NotFound";
 
 using Props = std::map<std::string, sdbus::Variant>;
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 #include "bus.hpp"
@@ -48,7 +49,7 @@ std::string rip_source(const std::string& arg) {
 int status(const Options& options) {
     auto connection = connect(options.user_bus);
     ManagerProxy manager(*connection);
-    Props props = get_all(*connection, root_path, manager_iface);
+    Props props = get_all(*connection, api::root_path, manager_iface);
     std::string version, library;
     uint32_t queued = 0, running = 0;
     read_prop(props, "Version", version);
@@ -56,7 +57,8 @@ int status(const Options& options) {
     read_prop(props, "QueueLength", queued);
     read_prop(props, "RunningJobs", running);
 
-    std::vector<std::string> drive_json, drive_lines;
+    Json drive_json = Json::array();
+    std::vector<std::string> drive_lines;
     for (const sdbus::ObjectPath& path : manager.ListDrives()) {
         Props drive = get_all(*connection, path, drive_iface);
         std::string name, device, state, label;
@@ -66,26 +68,26 @@ int status(const Options& options) {
         read_prop(drive, "State", state);
         read_prop(drive, "MediaLabel", label);
         read_prop(drive, "MediaPresent", media);
-        drive_json.push_back(JsonObject()
-                                 .str("path", path)
-                                 .str("name", name)
-                                 .str("device", device)
-                                 .str("state", state)
-                                 .flag("media_present", media)
-                                 .str("media_label", label)
-                                 .dump());
+        Json d;
+        d["path"] = path;
+        d["name"] = name;
+        d["device"] = device;
+        d["state"] = state;
+        d["media_present"] = media;
+        d["media_label"] = label;
+        drive_json.push_back(std::move(d));
         std::string disc = !media ? "no disc" : label.empty() ? "disc" : "disc \"" + label + "\"";
         drive_lines.push_back(fmt::format("drive {}  {}  {}  {}", name, device, state, disc));
     }
 
     if (options.json) {
-        fmt::print("{}\n", JsonObject()
-                               .str("version", version)
-                               .str("library_path", library)
-                               .num("queue_length", queued)
-                               .num("running_jobs", running)
-                               .raw("drives", json_array(drive_json))
-                               .dump());
+        Json o;
+        o["version"] = version;
+        o["library_path"] = library;
+        o["queue_length"] = queued;
+        o["running_jobs"] = running;
+        o["drives"] = std::move(drive_json);
+        fmt::print("{}\n", dump(o));
         return exit_ok;
     }
     fmt::print("freemkvd {}\nlibrary {}\nqueued  {}\nrunning {}\n", version, library, queued,
@@ -116,11 +118,11 @@ int jobs(const Options& options) {
     std::sort(views.begin(), views.end(), [](auto& a, auto& b) { return a.id < b.id; });
 
     if (options.json) {
-        std::vector<std::string> items;
+        Json items = Json::array();
         for (const JobView& view : views) {
             items.push_back(view.json());
         }
-        fmt::print("{}\n", json_array(items));
+        fmt::print("{}\n", dump(items));
         return exit_ok;
     }
     std::vector<std::vector<std::string>> rows = {
@@ -167,9 +169,11 @@ int rip(const Options& options, const std::string& source, bool wait) {
     Watcher watcher(*connection, options);
     std::string path = watcher.manager().StartRip(rip_source(source), {});
     if (options.json) {
-        std::string id = path_tail(path);
-        bool numeric = !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
-        fmt::print("{}\n", JsonObject().str("job", path).raw("id", numeric ? id : "null").dump());
+        std::string tail = path_tail(path);
+        std::uint64_t id = 0;
+        auto [end, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), id);
+        bool numeric = !tail.empty() && ec == std::errc() && end == tail.data() + tail.size();
+        fmt::print("{}\n", dump({{"job", path}, {"id", numeric ? Json(id) : Json(nullptr)}}));
     } else {
         fmt::print("{}\n", path);
     }
@@ -193,7 +197,7 @@ int cancel(const Options& options, const std::string& job) {
     std::string path = resolve_job(manager, job);
     JobProxy(*connection, path, nullptr).Cancel({});
     if (options.json) {
-        fmt::print("{}\n", JsonObject().str("job", path).flag("cancel_requested", true).dump());
+        fmt::print("{}\n", dump({{"job", path}, {"cancel_requested", true}}));
     } else {
         fmt::print("job {}: cancel requested\n", path_tail(path));
     }
@@ -206,7 +210,7 @@ int eject(const Options& options, const std::string& drive) {
     std::string path = resolve_drive(*connection, manager, drive);
     DriveProxy(*connection, path).Eject();
     if (options.json) {
-        fmt::print("{}\n", JsonObject().str("drive", path).flag("ejected", true).dump());
+        fmt::print("{}\n", dump({{"drive", path}, {"ejected", true}}));
     } else {
         fmt::print("{}: ejected\n", path_tail(path));
     }
@@ -218,7 +222,7 @@ int reload(const Options& options) {
     ManagerProxy manager(*connection);
     manager.Reload();
     if (options.json) {
-        fmt::print("{}\n", JsonObject().flag("reloaded", true).dump());
+        fmt::print("{}\n", dump({{"reloaded", true}}));
     } else {
         fmt::print("configuration reloaded\n");
     }

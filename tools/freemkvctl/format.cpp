@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 
 namespace freemkv::ctl {
 
@@ -48,72 +47,8 @@ std::string truncate(std::string_view line, std::size_t columns) {
     return std::string(line);
 }
 
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
-}
-
-std::string json_array(const std::vector<std::string>& items) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        out += (i ? "," : "") + items[i];
-    }
-    return out + "]";
-}
-
-JsonObject& JsonObject::raw(std::string_view key, std::string_view json) {
-    if (!body_.empty()) {
-        body_ += ',';
-    }
-    body_ += json_string(key);
-    body_ += ':';
-    body_ += json;
-    return *this;
-}
-
-JsonObject& JsonObject::str(std::string_view key, std::string_view value) {
-    return raw(key, json_string(value));
-}
-
-JsonObject& JsonObject::num(std::string_view key, std::uint64_t value) {
-    return raw(key, std::to_string(value));
-}
-
-JsonObject& JsonObject::real(std::string_view key, double value) {
-    return raw(key, std::isfinite(value) ? fmt::format("{}", value) : "null");
-}
-
-JsonObject& JsonObject::flag(std::string_view key, bool value) {
-    return raw(key, value ? "true" : "false");
-}
-
-JsonObject& JsonObject::optional_num(std::string_view key, std::optional<std::int64_t> value) {
-    return raw(key, value ? std::to_string(*value) : "null");
+std::string dump(const Json& value) {
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace freemkv::ctl

@@ -1,12 +1,12 @@
 #pragma once
 
-// Human-readable units, the progress bar, and a minimal JSON object writer.
+// Human-readable units, the progress bar, and how --json output is written.
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace freemkv::ctl {
 
@@ -18,22 +18,11 @@ std::string bar(double fraction, int width);  // "[#####.....]"
 // Cuts `line` to at most `columns` characters (UTF-8 aware).
 std::string truncate(std::string_view line, std::size_t columns);
 
-std::string json_string(std::string_view s);
-std::string json_array(const std::vector<std::string>& items);
+// --json output: objects keep their keys in the order they were set.
+using Json = nlohmann::ordered_json;
 
-// Builds one JSON object, keys in insertion order.
-class JsonObject {
-  public:
-    JsonObject& str(std::string_view key, std::string_view value);
-    JsonObject& num(std::string_view key, std::uint64_t value);
-    JsonObject& real(std::string_view key, double value);  // null when not finite
-    JsonObject& flag(std::string_view key, bool value);
-    JsonObject& optional_num(std::string_view key, std::optional<std::int64_t> value);
-    JsonObject& raw(std::string_view key, std::string_view json);
-    std::string dump() const { return "{" + body_ + "}"; }
-
-  private:
-    std::string body_;
-};
+// One line of JSON, without spaces. Numbers that are not finite are null; bytes that are not
+// UTF-8 become U+FFFD (nlohmann-json would throw).
+std::string dump(const Json& value);
 
 }  // namespace freemkv::ctl

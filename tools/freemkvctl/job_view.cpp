@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "format.hpp"
-
 namespace freemkv::ctl {
 
 void JobView::apply_job(const Props& props) {
@@ -95,21 +93,28 @@ std::string JobView::line(bool with_bar) const {
                        phase.empty() ? "-" : phase, display_label());
 }
 
-std::string JobView::json() const {
-    JsonObject o;
-    o.str("job", path).num("id", id).str("state", state).str("phase", phase);
-    o.str("source", source).str("drive", drive).str("label", label);
-    o.real("progress", progress).num("bytes_done", bytes_done).num("bytes_total", bytes_total);
-    o.real("rate", rate).optional_num("eta_seconds", eta_seconds());
-    if (chunk_bytes) {
-        o.num("chunk_bytes", *chunk_bytes);
-    } else {
-        o.raw("chunk_bytes", "null");
-    }
-    o.num("unreadable_sectors", unreadable_sectors);
-    o.str("result", outcome()).str("result_reason", reason).str("output", output);
-    o.flag("resumable", resumable);
-    return o.dump();
+Json JobView::json() const {
+    auto eta = eta_seconds();
+    Json o;
+    o["job"] = path;
+    o["id"] = id;
+    o["state"] = state;
+    o["phase"] = phase;
+    o["source"] = source;
+    o["drive"] = drive;
+    o["label"] = label;
+    o["progress"] = progress;  // null when not finite
+    o["bytes_done"] = bytes_done;
+    o["bytes_total"] = bytes_total;
+    o["rate"] = rate;
+    o["eta_seconds"] = eta ? Json(*eta) : Json(nullptr);
+    o["chunk_bytes"] = chunk_bytes ? Json(*chunk_bytes) : Json(nullptr);
+    o["unreadable_sectors"] = unreadable_sectors;
+    o["result"] = outcome();
+    o["result_reason"] = reason;
+    o["output"] = output;
+    o["resumable"] = resumable;
+    return o;
 }
 
 }  // namespace freemkv::ctl

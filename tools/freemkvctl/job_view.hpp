@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bus.hpp"
+#include "format.hpp"
 
 namespace freemkv::ctl {
 
@@ -43,7 +44,7 @@ struct JobView {
 
     // One line for watch: with a bar on a terminal.
     std::string line(bool with_bar) const;
-    std::string json() const;
+    Json json() const;
 };
 
 }  // namespace freemkv::ctl

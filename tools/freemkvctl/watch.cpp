@@ -40,7 +40,7 @@ Watcher::Watcher(sdbus::IConnection& connection, const Options& options)
     std::string rule = fmt::format(
         "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
         "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{}'",
-        bus_name);
+        api::bus_name);
     owner_match_ = connection_.addMatch(rule, [this](sdbus::Message& message) {
         std::string name, old_owner, new_owner;
         try {
@@ -50,7 +50,7 @@ Watcher::Watcher(sdbus::IConnection& connection, const Options& options)
         }
         if (new_owner.empty() && !error_) {
             error_ = sdbus::Error("org.freedesktop.DBus.Error.ServiceUnknown",
-                                  std::string("freemkvd (") + bus_name + ") left the bus");
+                                  std::string("freemkvd (") + api::bus_name + ") left the bus");
         }
     });
 }
@@ -232,7 +232,7 @@ void Watcher::draw() {
     }
     if (options_.json || !options_.tty) {
         for (Entry* entry : shown) {
-            std::string text = options_.json ? entry->view.json() : entry->view.line(false);
+            std::string text = options_.json ? dump(entry->view.json()) : entry->view.line(false);
             if (text != entry->last_printed) {
                 fmt::print("{}\n", text);
                 entry->last_printed = std::move(text);

@@ -22,6 +22,8 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "api_names.hpp"
+#include "job_proxy.h"
 #include "manager_proxy.h"
 
 namespace {
@@ -46,7 +48,7 @@ std::string escape(const std::string& text) {
 class Notifier final : public sdbus::ProxyInterfaces<org::freemkv::Rip1::Manager_proxy> {
   public:
     Notifier(sdbus::IConnection& daemon_bus, sdbus::IConnection& session)
-        : ProxyInterfaces(daemon_bus, "org.freemkv.Rip1", "/org/freemkv/Rip1"),
+        : ProxyInterfaces(daemon_bus, freemkv::api::bus_name, freemkv::api::root_path),
           daemon_bus_(daemon_bus),
           server_(sdbus::createProxy(session, "org.freedesktop.Notifications",
                                      "/org/freedesktop/Notifications")) {
@@ -94,10 +96,10 @@ class Notifier final : public sdbus::ProxyInterfaces<org::freemkv::Rip1::Manager
     Props read(const sdbus::ObjectPath& path) {
         Props props;
         try {
-            sdbus::createProxy(daemon_bus_, "org.freemkv.Rip1", path)
+            sdbus::createProxy(daemon_bus_, freemkv::api::bus_name, path)
                 ->callMethod("GetAll")
                 .onInterface("org.freedesktop.DBus.Properties")
-                .withArguments(std::string("org.freemkv.Rip1.Job"))
+                .withArguments(std::string(org::freemkv::Rip1::Job_proxy::INTERFACE_NAME))
                 .storeResultsTo(props);
         } catch (const sdbus::Error&) {
         }
