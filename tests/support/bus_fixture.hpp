@@ -299,6 +299,9 @@ class Service {
         fs::path library_dir;        // default: inside the test's directory
         fs::path state_dir;          // default: inside the test's directory
         std::vector<std::string> env;  // more "NAME=value" for the daemon
+        // A command the daemon is started through, its path and arguments appended (e.g.
+        // setpriv); empty: the daemon itself.
+        std::vector<std::string> launcher;
     };
 
     explicit Service(const TempDir& dir, const Setup& setup = {})
@@ -309,9 +312,11 @@ class Service {
                bus_.address()) {
         fs::path config = write_config(dir, setup.config, library_,
                                        setup.state_dir.empty() ? dir / "state" : setup.state_dir);
+        std::vector<std::string> command = setup.launcher;
+        command.insert(command.end(), {FREEMKV_BINARY, system_ ? "--system" : "--user", "--config",
+                                       config.string()});
         daemon_ = std::make_unique<Process>(
-            FREEMKV_BINARY,
-            std::vector<std::string>{system_ ? "--system" : "--user", "--config", config.string()},
+            command.front(), std::vector<std::string>(command.begin() + 1, command.end()),
             dir / "freemkvd.stdout", dir / "freemkvd.stderr", daemon_env(setup));
         bool up = wait_until(
             [&] {
