@@ -1,5 +1,6 @@
 #include "manager_object.hpp"
 
+#include "caller_uid.hpp"
 #include "errors.hpp"
 #include "service.hpp"
 
@@ -20,7 +21,8 @@ sdbus::ObjectPath ManagerObject::StartRip(const std::string& source,
         fail(api::error_invalid_args,
              "StartRip takes no options yet, got '" + options.begin()->first + "'");
     }
-    uid_t caller = getObject().getCurrentlyProcessedMessage()->getCredsUid();
+    uid_t caller =
+        caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
     return sdbus::ObjectPath(service_.start_rip(source, caller));
 }
 
