@@ -169,6 +169,9 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
         }
         std::error_code ec;
         auto real = std::filesystem::canonical(path, ec);
+        if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted) {
+            fail(api::error_not_authorized, source + ": " + ec.message());
+        }
         if (ec) {
             fail(api::error_not_found, source + ": " + ec.message());
         }

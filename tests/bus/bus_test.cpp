@@ -746,6 +746,26 @@ TEST(SystemBus, CallersUidComesFromTheBusEvenWhenTheDaemonCannotSeeTheirProcesse
     EXPECT_EQ(service.wait_for_result(daemon_job), "ok");
 }
 
+TEST(SystemBus, StartRipTellsAnImageItMayNotReachFromAMissingOne) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::create_directory(dir / "private");
+    fs::permissions(dir / "private", fs::perms(0700));
+    fs::path hidden = make_image(dir / "private" / "disc.img", 32 * 2048, 14);
+    Service service(dir, as_nobody(dir, false));
+
+    // Root may read it, but the daemon (nobody) may not enter the directory.
+    Shell forbidden = service.start_rip_gdbus(hidden.string());
+    EXPECT_EQ(gdbus_error(forbidden), "org.freemkv.Rip1.Error.NotAuthorized");
+    EXPECT_TRUE(contains(forbidden.output, hidden.string())) << forbidden.output;
+
+    Shell missing = service.start_rip_gdbus((dir / "missing.img").string());
+    EXPECT_EQ(gdbus_error(missing), "org.freemkv.Rip1.Error.NotFound");
+    Shell missing_for_daemon =
+        service.start_rip_gdbus((dir / "missing.img").string(), "'{}'", kDaemonUser);
+    EXPECT_EQ(gdbus_error(missing_for_daemon), "org.freemkv.Rip1.Error.NotFound");
+}
+
 }  // namespace
 }  // namespace freemkv
 
