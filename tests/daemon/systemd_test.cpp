@@ -248,6 +248,43 @@ TEST(Reload, ABadFileChangesNothingAndSaysWhereItIsWrong) {
     std::ofstream(config) << good;
 }
 
+// What systemd runs for `systemctl reload`: the unit's ExecReload=, with $MAINPID replaced as
+// systemd replaces it.
+std::string exec_reload(const std::string& unit, Service& service) {
+    for (std::string line : lines_of(slurp(fs::path(FREEMKV_SYSTEMD_DIR) / unit))) {
+        if (line.starts_with("ExecReload=")) {
+            line = std::regex_replace(line.substr(std::string("ExecReload=").size()),
+                                      std::regex(R"(\$\{?MAINPID\}?)"),
+                                      std::to_string(service.daemon().pid()));
+            return service.shell_env() + " " + line;
+        }
+    }
+    throw std::runtime_error(unit + " has no ExecReload=");
+}
+
+TEST(Reload, SystemctlReloadFailsOnABadFile) {
+    FREEMKV_REQUIRE_ROOT();  // the system-like bus lets only root and user freemkvd own the name
+    for (bool system : {true, false}) {
+        SCOPED_TRACE(system ? "freemkvd.service" : "freemkvd-user.service");
+        TempDir dir;
+        Service service(dir,
+                        {.system_bus_config = system ? write_system_bus_config(dir) : fs::path()});
+        std::string reload =
+            exec_reload(system ? "freemkvd.service.in" : "freemkvd-user.service.in", service);
+        fs::path config = dir / "freemkvd.toml";
+        std::string good = slurp(config);
+
+        std::ofstream(config) << good << "[queue]\nmax_paralel = 3\n";
+        Shell r = sh(reload);
+        EXPECT_NE(r.status, 0) << reload << "\n" << r.output;
+        EXPECT_TRUE(contains(r.output, "max_paralel")) << r.output;
+
+        std::ofstream(config) << good;
+        r = sh(reload);
+        EXPECT_EQ(r.status, 0) << reload << "\n" << r.output;
+    }
+}
+
 // The user unit runs `freemkvd --user` without --config: XDG defaults, and the user's file once
 // it exists (picked up by Reload).
 TEST(UserMode, WithoutAConfigurationTheLibraryIsTheUsersVideosFolder) {
