@@ -2,6 +2,7 @@
 
 #include "errors.hpp"
 #include "service.hpp"
+#include "utf8.hpp"
 
 namespace freemkv::bus {
 
@@ -46,7 +47,7 @@ std::string ManagerObject::Version() {
     return FREEMKV_VERSION;
 }
 std::string ManagerObject::LibraryPath() {
-    return service_.config().jobs.library.string();
+    return safe_text(service_.config().jobs.library.string());
 }
 uint32_t ManagerObject::QueueLength() {
     return static_cast<uint32_t>(service_.queue().queued());
