@@ -851,6 +851,15 @@ TEST(BusText, LabelThatIsNotUtf8ReachesClientsCleaned) {
     for (const std::string& line : lines) {
         EXPECT_TRUE(clean_utf8(line)) << line;
     }
+    // The columns line up in characters, not bytes (U+FFFD is three bytes, one column).
+    auto column = [](const std::string& line, const std::string& part) {
+        std::string before = line.substr(0, line.find(part));
+        return std::count_if(before.begin(), before.end(),
+                             [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; });
+    };
+    std::string output = proxy->getProperty("OutputPath").onInterface(kJob).get<std::string>();
+    ASSERT_EQ(lines.size(), 2u) << jobs.output;
+    EXPECT_EQ(column(lines[0], "OUTPUT/RESULT"), column(lines[1], output)) << jobs.output;
 
     std::string log = service.daemon().output();
     EXPECT_FALSE(contains(log, "timer failed") || contains(log, "task failed")) << log;
