@@ -1,11 +1,13 @@
 #pragma once
 
-// /org/freemkv/Rip1/drive/NAME: a drive the daemon manages.
+// /org/freemkv/Rip1/drive/NAME: a drive the daemon manages. Strings go out through safe_text()
+// (see job_object.hpp).
 
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "drive_adaptor.h"
 #include "drives.hpp"
+#include "utf8.hpp"
 
 namespace freemkv::bus {
 
@@ -24,10 +26,10 @@ class DriveObject final
 
   private:
     void Eject() override;
-    std::string Name() override { return drive_.name; }
-    std::string Device() override { return drive_.device.string(); }
+    std::string Name() override { return safe_text(drive_.name); }
+    std::string Device() override { return safe_text(drive_.device.string()); }
     bool MediaPresent() override { return drive_.media_present; }
-    std::string MediaLabel() override { return drive_.media_label; }
+    std::string MediaLabel() override { return safe_text(drive_.media_label); }
     std::string State() override { return busy_ ? "ripping" : "idle"; }
 
     freemkv::Drive drive_;

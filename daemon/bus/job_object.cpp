@@ -113,12 +113,13 @@ std::string JobObject::State() {
 }
 
 std::string JobObject::OutputPath() {
-    return (info_.result && !info_.result->output.empty() ? info_.result->output : info_.output)
-        .string();
+    return safe_text(
+        (info_.result && !info_.result->output.empty() ? info_.result->output : info_.output)
+            .string());
 }
 
 std::string JobObject::MapfilePath() {
-    return info_.result ? info_.result->mapfile.string() : std::string();
+    return info_.result ? safe_text(info_.result->mapfile.string()) : std::string();
 }
 
 double JobObject::Progress() {
@@ -145,7 +146,7 @@ std::string JobObject::Result() {
 }
 
 std::string JobObject::ResultReason() {
-    return info_.result ? info_.result->reason : std::string();
+    return info_.result ? safe_text(info_.result->reason) : std::string();
 }
 
 uint64_t JobObject::LastWaitUsec() {

@@ -2,7 +2,9 @@
 
 // /org/freemkv/Rip1/job/N: a job's properties (Job, Telemetry) from the queue's JobInfo. Changes
 // are collected and sent by flush(), which the service calls a few times per second, so a fast
-// rip does not flood the bus.
+// rip does not flood the bus. Every string is passed through safe_text(): a label or path that
+// is not valid UTF-8 would make sd-bus refuse the whole message (every GetAll,
+// GetManagedObjects and PropertiesChanged that holds it).
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -14,6 +16,7 @@
 #include "job.hpp"
 #include "job_adaptor.h"
 #include "telemetry_adaptor.h"
+#include "utf8.hpp"
 
 namespace freemkv::bus {
 
@@ -43,10 +46,10 @@ class JobObject final
 
     uint64_t Id() override { return info_.id; }
     std::string State() override;
-    std::string Phase() override { return info_.progress.phase; }
-    std::string Source() override { return info_.request.source.string(); }
-    std::string Drive() override { return info_.request.drive; }
-    std::string DiscLabel() override { return info_.label; }
+    std::string Phase() override { return safe_text(info_.progress.phase); }
+    std::string Source() override { return safe_text(info_.request.source.string()); }
+    std::string Drive() override { return safe_text(info_.request.drive); }
+    std::string DiscLabel() override { return safe_text(info_.label); }
     std::string OutputPath() override;
     std::string MapfilePath() override;
     uint64_t BytesTotal() override { return info_.progress.bytes_total; }

@@ -2,6 +2,7 @@
 
 #include "job_object.hpp"
 #include "manager_object.hpp"
+#include "utf8.hpp"
 
 namespace freemkv::bus {
 
@@ -41,7 +42,7 @@ void JobPublisher::on_added(const JobInfo& job) {
     on_loop([this, job] {
         object(job);
         manager_.emitJobAdded(job.id, sdbus::ObjectPath(JobObject::path_for(job.id)),
-                              job.request.source.string());
+                              safe_text(job.request.source.string()));
         next_->on_added(job);
     });
 }
@@ -68,7 +69,7 @@ void JobPublisher::on_ended(const JobInfo& job) {
         o.complete();
         std::string result = job.result ? std::string(to_string(job.result->outcome)) : "";
         manager_.emitJobEnded(job.id, sdbus::ObjectPath(JobObject::path_for(job.id)), result,
-                              o.info().result ? o.info().result->output.string() : "");
+                              o.info().result ? safe_text(o.info().result->output.string()) : "");
         next_->on_ended(job);
         // Not now: this may run inside the Cancel() handler of the very object trimmed.
         loop_.post([this] { trim(); });

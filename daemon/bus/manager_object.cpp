@@ -3,6 +3,7 @@
 #include "caller_uid.hpp"
 #include "errors.hpp"
 #include "service.hpp"
+#include "utf8.hpp"
 
 namespace freemkv::bus {
 
@@ -48,7 +49,7 @@ std::string ManagerObject::Version() {
     return FREEMKV_VERSION;
 }
 std::string ManagerObject::LibraryPath() {
-    return service_.config().jobs.library.string();
+    return safe_text(service_.config().jobs.library.string());
 }
 uint32_t ManagerObject::QueueLength() {
     return static_cast<uint32_t>(service_.queue().queued());

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "utf8.hpp"
+
 namespace freemkv {
 
 namespace fs = std::filesystem;
@@ -31,42 +33,6 @@ std::tm utc(std::chrono::system_clock::time_point when) {
 std::string utc_date(std::chrono::system_clock::time_point when) {
     std::tm tm = utc(when);
     return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not valid (overlong
-// forms, surrogates and code points above U+10FFFF are not).
-std::size_t utf8_length(std::string_view s) {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    auto cont = [&](std::size_t i, unsigned lo = 0x80, unsigned hi = 0xbf) {
-        return i < s.size() && byte(i) >= lo && byte(i) <= hi;
-    };
-    unsigned b = byte(0);
-    if (b < 0x80) {
-        return 1;
-    }
-    if (b >= 0xc2 && b <= 0xdf) {
-        return cont(1) ? 2 : 0;
-    }
-    if (b >= 0xe0 && b <= 0xef) {
-        unsigned lo = b == 0xe0 ? 0xa0 : 0x80;
-        unsigned hi = b == 0xed ? 0x9f : 0xbf;
-        return cont(1, lo, hi) && cont(2) ? 3 : 0;
-    }
-    if (b >= 0xf0 && b <= 0xf4) {
-        unsigned lo = b == 0xf0 ? 0x90 : 0x80;
-        unsigned hi = b == 0xf4 ? 0x8f : 0xbf;
-        return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
-    }
-    return 0;
-}
-
-bool is_control(std::string_view ch) {
-    auto b0 = static_cast<unsigned char>(ch[0]);
-    if (ch.size() == 1) {
-        return b0 < 0x20 || b0 == 0x7f;
-    }
-    // C1 controls, U+0080..U+009F, are 0xc2 0x80..0x9f.
-    return ch.size() == 2 && b0 == 0xc2 && static_cast<unsigned char>(ch[1]) <= 0x9f;
 }
 
 // safe_file_name() without the fallback: may return "".

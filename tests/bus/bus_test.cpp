@@ -847,4 +847,98 @@ TEST(Freemkvctl, WaitAndWatchEndWithTheJobsResult) {
 }
 
 }  // namespace
+
+// === text from a disc reaches clients as UTF-8 without control characters ===
+
+namespace {
+
+// Valid UTF-8 without C0, DEL or C1 controls; decoded here, not with the daemon's helper.
+bool clean_utf8(std::string_view s) {
+    static constexpr char32_t least[] = {0, 0x80, 0x800, 0x10000};
+    for (std::size_t i = 0; i < s.size();) {
+        auto b = static_cast<unsigned char>(s[i]);
+        int more = b < 0x80             ? 0
+                   : (b & 0xe0) == 0xc0 ? 1
+                   : (b & 0xf0) == 0xe0 ? 2
+                   : (b & 0xf8) == 0xf0 ? 3
+                                        : -1;
+        if (more < 0 || i + static_cast<std::size_t>(more) >= s.size()) {
+            return false;
+        }
+        char32_t cp = more == 0 ? b : b & (0x3fu >> more);
+        for (int k = 1; k <= more; ++k) {
+            auto c = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+            if ((c & 0xc0) != 0x80) {
+                return false;
+            }
+            cp = cp << 6 | (c & 0x3fu);
+        }
+        if (cp < least[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0x20 ||
+            (cp >= 0x7f && cp <= 0x9f)) {
+            return false;
+        }
+        i += static_cast<std::size_t>(more) + 1;
+    }
+    return true;
+}
+
+// A label in Latin-1 with a terminal escape, a newline and a byte that is never UTF-8 (ISO 9660
+// labels are raw bytes; blkid passes them on). It used to make every property read and signal of
+// the job fail: no Completed or JobEnded, GetManagedObjects failing for everyone.
+TEST(BusText, LabelThatIsNotUtf8ReachesClientsCleaned) {
+    TempDir dir;
+    fs::path img = labelled_image(dir / "latin1.iso", "CAF\xE9 \x1b[31mRED\nX\xFF", 64, 46);
+    Service service(dir);
+    ManagerWatcher watcher(service.address(), false);
+
+    std::string job = Service::job_of(service.start_rip_busctl(img));
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 30s))
+        << "no JobEnded\n"
+        << service.daemon().output();
+    EXPECT_EQ(watcher.ended().at(0).result, "ok");
+
+    Shell objects =
+        service.busctl_call(kRoot, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+    ASSERT_TRUE(objects.ok()) << objects.output;
+    EXPECT_TRUE(contains(objects.output, job)) << objects.output;
+
+    auto connection = sdbus::createSessionBusConnectionWithAddress(service.address());
+    auto proxy = sdbus::createProxy(*connection, kName, job);
+    std::string label = proxy->getProperty("DiscLabel").onInterface(kJob).get<std::string>();
+    EXPECT_EQ(label, "CAF\uFFFD \uFFFD[31mRED X\uFFFD");
+    std::map<std::string, sdbus::Variant> props;
+    proxy->callMethod("GetAll").onInterface(kProperties).withArguments(kJob).storeResultsTo(props);
+    for (const auto& [name, value] : props) {
+        if (value.containsValueOfType<std::string>()) {
+            EXPECT_TRUE(clean_utf8(value.get<std::string>())) << name;
+        }
+    }
+
+    Shell jobs = ctl(service, "jobs");
+    ASSERT_TRUE(jobs.ok()) << jobs.output;
+    EXPECT_FALSE(contains(jobs.output, "\x1b")) << jobs.output;
+    auto lines = lines_of(jobs.output);
+    // One row, the label on it as on the bus.
+    EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                            [&](const std::string& l) { return contains(l, label); }),
+              1)
+        << jobs.output;
+    for (const std::string& line : lines) {
+        EXPECT_TRUE(clean_utf8(line)) << line;
+    }
+    // The columns line up in characters, not bytes (U+FFFD is three bytes, one column).
+    auto column = [](const std::string& line, const std::string& part) {
+        std::string before = line.substr(0, line.find(part));
+        return std::count_if(before.begin(), before.end(),
+                             [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; });
+    };
+    std::string output = proxy->getProperty("OutputPath").onInterface(kJob).get<std::string>();
+    ASSERT_EQ(lines.size(), 2u) << jobs.output;
+    EXPECT_EQ(column(lines[0], "OUTPUT/RESULT"), column(lines[1], output)) << jobs.output;
+
+    std::string log = service.daemon().output();
+    EXPECT_FALSE(contains(log, "timer failed") || contains(log, "task failed")) << log;
+}
+
+}  // namespace
 }  // namespace freemkv

@@ -38,7 +38,7 @@ void ManagerProxy::onJobAdded(const uint64_t&, const sdbus::ObjectPath& job, con
 void ManagerProxy::onJobEnded(const uint64_t&, const sdbus::ObjectPath& job,
                               const std::string& result, const std::string& output) {
     if (on_ended) {
-        on_ended(job, result, output);
+        on_ended(job, result, safe_text(output));
     }
 }
 

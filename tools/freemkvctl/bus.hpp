@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "api_names.hpp"
@@ -16,6 +17,7 @@
 #include "job_proxy.h"
 #include "manager_proxy.h"
 #include "telemetry_proxy.h"
+#include "utf8.hpp"
 
 namespace freemkv::ctl {
 
@@ -26,12 +28,17 @@ inline constexpr const char* drive_iface = org::freemkv::Rip1::Drive_proxy::INTE
 
 using Props = std::map<std::string, sdbus::Variant>;
 
-// Reads property `name` into `out` when it is present with the expected type.
+// Reads property `name` into `out` when it is present with the expected type. A string is made
+// safe to print (safe_text): an older or a foreign daemon may send a label with a terminal escape
+// or a newline in it.
 template <typename T>
 void read_prop(const Props& props, const char* name, T& out) {
     auto it = props.find(name);
     if (it != props.end() && it->second.containsValueOfType<T>()) {
         out = it->second.get<T>();
+        if constexpr (std::is_same_v<T, std::string>) {
+            out = safe_text(out);
+        }
     }
 }
 

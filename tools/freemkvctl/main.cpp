@@ -29,6 +29,7 @@
 #include <sdbus-c++/Error.h>
 
 #include "commands.hpp"
+#include "utf8.hpp"
 
 using namespace freemkv::ctl;
 
@@ -122,7 +123,7 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "freemkvctl: {}\n", e.what());
         return exit_usage;
     } catch (const sdbus::Error& e) {
-        fmt::print(stderr, "freemkvctl: {}: {}\n", e.getName(), e.getMessage());
+        fmt::print(stderr, "freemkvctl: {}: {}\n", e.getName(), freemkv::safe_text(e.getMessage()));
         return exit_bus;
     } catch (const std::exception& e) {
         fmt::print(stderr, "freemkvctl: {}\n", e.what());
