@@ -352,7 +352,9 @@ Config load_config(const fs::path& file, const Config& defaults) {
     auto fail = [&](const std::string& what) {
         throw ConfigError(file, 0, "", fmt::format("cannot read the configuration: {}", what));
     };
-    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    // Non-blocking: opening a FIFO for reading would wait for a writer. On the regular file that
+    // the check below insists on, O_NONBLOCK changes nothing.
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (!fd) {
         fail(std::strerror(errno));
     }

@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
                    "configuration file (default: built-in defaults; with --user, "
                    "~/.config/freemkvd/freemkvd.toml if it exists)")
         ->check(CLI::ExistingFile);
-    app.add_option("--check-config", check_file, "validate FILE and exit");
+    CLI::Option* check_option =
+        app.add_option("--check-config", check_file, "validate FILE and exit");
     bool help_config = false;
     app.add_flag("--help-config", help_config, "list every configuration key and exit");
     bool user_bus = false;
@@ -115,6 +116,12 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : exit_usage;
+    }
+    // An empty name would otherwise read as the option not given, and the daemon would start.
+    // (--config's ExistingFile check refuses one already.)
+    if (check_option->count() > 0 && check_file.empty()) {
+        std::cerr << "freemkvd: --check-config: the file name is empty\n";
+        return exit_usage;
     }
     setup_logging(spdlog::level::from_str(log_level));
     if (help_config) {

@@ -16,8 +16,10 @@ inline constexpr const char* bus_name = "org.freemkv.Rip1";
 inline constexpr const char* root_path = "/org/freemkv/Rip1";
 // A job's object is the prefix and its id ("/org/freemkv/Rip1/job/3").
 inline constexpr const char* job_path_prefix = "/org/freemkv/Rip1/job/";
-// A drive's object is the prefix and its kernel name ("/org/freemkv/Rip1/drive/sr0").
-inline constexpr const char* drive_path_prefix = "/org/freemkv/Rip1/drive/";
+// A drive's object is below this one, named by its kernel name in sd-bus's path encoding
+// (sd_bus_path_encode, sd_bus_path_decode): letters and digits as they are, any other byte as _XX
+// ("/org/freemkv/Rip1/drive/sr0", "/org/freemkv/Rip1/drive/dm_2d0" for dm-0).
+inline constexpr const char* drive_path_parent = "/org/freemkv/Rip1/drive";
 
 // The named errors a method call can return.
 inline constexpr const char* error_not_found = "org.freemkv.Rip1.Error.NotFound";

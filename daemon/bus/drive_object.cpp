@@ -1,7 +1,13 @@
 #include "drive_object.hpp"
 
+#include <systemd/sd-bus.h>
+
+#include <cstdlib>
+#include <memory>
+
 #include "errors.hpp"
 #include "io_error.hpp"
+#include "sd_check.hpp"
 
 namespace freemkv::bus {
 
@@ -10,7 +16,10 @@ constexpr const char* drive_iface = org::freemkv::Rip1::Drive_adaptor::INTERFACE
 }
 
 std::string DriveObject::path_for(const std::string& name) {
-    return api::drive_path_prefix + name;
+    char* path = nullptr;
+    check_sd(sd_bus_path_encode(api::drive_path_parent, name.c_str(), &path), "sd_bus_path_encode");
+    std::unique_ptr<char, decltype(&std::free)> owned(path, &std::free);
+    return path;
 }
 
 DriveObject::DriveObject(sdbus::IConnection& connection, const freemkv::Drive& drive)

@@ -18,6 +18,8 @@ class DriveObject final
     DriveObject(sdbus::IConnection& connection, const freemkv::Drive& drive);
     ~DriveObject();
 
+    // The kernel name in sd-bus's path encoding (sd_bus_path_encode): a name such as "dm-0" is
+    // not a valid path element as it is.
     static std::string path_for(const std::string& name);
 
     void update(const freemkv::Drive& drive);

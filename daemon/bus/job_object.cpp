@@ -1,5 +1,6 @@
 #include "job_object.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "errors.hpp"
@@ -128,13 +129,19 @@ double JobObject::Progress() {
                          : 0.0;
 }
 
-uint64_t JobObject::ExpectedEndTime() {
-    if (!info_.progress.eta || info_.ended()) {
+std::uint64_t JobObject::expected_end_usec(std::chrono::system_clock::time_point now,
+                                           const std::optional<Nanos>& eta) {
+    if (!eta) {
         return 0;
     }
-    auto end = std::chrono::system_clock::now() + *info_.progress.eta;
-    return static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(end.time_since_epoch()).count());
+    return usec(now.time_since_epoch()) + usec(std::max(*eta, Nanos{0}));
+}
+
+uint64_t JobObject::ExpectedEndTime() {
+    if (info_.ended()) {
+        return 0;
+    }
+    return expected_end_usec(std::chrono::system_clock::now(), info_.progress.eta);
 }
 
 uint64_t JobObject::UnreadableSectors() {

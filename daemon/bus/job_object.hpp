@@ -8,7 +8,9 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,6 +33,10 @@ class JobObject final
     ~JobObject();
 
     static std::string path_for(std::uint64_t id);
+    // ExpectedEndTime: microseconds since the epoch, 0 when the ETA is unknown. In microseconds
+    // throughout, so no ETA a Nanos holds can overflow it; one below zero counts as zero.
+    static std::uint64_t expected_end_usec(std::chrono::system_clock::time_point now,
+                                           const std::optional<Nanos>& eta);
 
     void update(const JobInfo& info);
     void add_resize(const Resize& resize);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "disc_reader.hpp"
+#include "eta.hpp"
 #include "io_error.hpp"
 #include "mapfile.hpp"
 #include "output_file.hpp"
@@ -292,10 +293,7 @@ void Rip::report(bool force) {
     last_report_ = now;
     last_report_bytes_ = p.bytes_read;
     p.rate = rate_;
-    if (rate_ > 0) {
-        p.eta = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(
-            static_cast<double>(p.bytes_total - p.bytes_done) / rate_));
-    }
+    p.eta = eta_for(p.bytes_total - p.bytes_done, rate_);
     {
         std::lock_guard lock(telemetry_mutex_);
         p.chunk_bytes = chunk_bytes_ ? chunk_bytes_ : o_.writeback.start_bytes;

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <algorithm>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -179,6 +182,44 @@ TEST(CheckConfig, MissingFileIsNamed) {
                  {"--config", missing.string(), "rip", (dir / "disc.img").string()});
     ASSERT_EQ(rip.exit_code(), 2) << rip.output();
     EXPECT_NE(rip.err().find(missing.string()), std::string::npos) << rip.err();
+}
+
+// A FIFO is refused at once, not opened to wait for a writer that never comes. exit_code's
+// timeout is only the bound on a hang; a refusal takes milliseconds.
+TEST(CheckConfig, FifoIsRefusedPromptly) {
+    TempDir dir;
+    fs::path fifo = dir / "fifo.toml";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+    std::string refused = fifo.string() + ": cannot read the configuration: not a regular file";
+    Freemkvd check(dir.path(), "check", {"--check-config", fifo.string()});
+    ASSERT_EQ(check.exit_code(60s), 2) << check.output();
+    EXPECT_NE(check.err().find(refused), std::string::npos) << check.err();
+
+    write_file(dir / "disc.img", random_bytes(64 * 2048, 64));
+    Freemkvd rip(dir.path(), "rip",
+                 {"--config", fifo.string(), "rip", (dir / "disc.img").string()});
+    ASSERT_EQ(rip.exit_code(60s), 2) << rip.output();
+    EXPECT_NE(rip.err().find(refused), std::string::npos) << rip.err();
+}
+
+// An empty name is bad usage, not the option left out: before, the rip below went ahead with
+// the other options as if --check-config had not been given.
+TEST(CheckConfig, EmptyFileNameIsBadUsage) {
+    TempDir dir;
+    fs::path config = write_config(dir);
+    write_file(dir / "disc.img", random_bytes(64 * 2048, 65));
+    Freemkvd check(
+        dir.path(), "check",
+        {"--check-config", "", "--config", config.string(), "rip", (dir / "disc.img").string()});
+    ASSERT_EQ(check.exit_code(60s), 2) << check.output();
+    EXPECT_NE(check.err().find("--check-config"), std::string::npos) << check.err();
+    EXPECT_EQ(check.out(), "");
+    EXPECT_EQ(files_in(dir / "library"), std::vector<fs::path>{});
+
+    // --config refused an empty name already; this keeps it so.
+    Freemkvd rip(dir.path(), "rip", {"--config", "", "rip", (dir / "disc.img").string()});
+    ASSERT_EQ(rip.exit_code(60s), 2) << rip.output();
+    EXPECT_NE(rip.err().find("--config"), std::string::npos) << rip.err();
 }
 
 // Every key, one line each with its description indented below, straight from the parser's table.

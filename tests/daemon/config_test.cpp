@@ -1,12 +1,17 @@
 #include "config.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
@@ -487,6 +492,26 @@ TEST_F(LoadConfig, DirectoryIsNotAConfiguration) {
         EXPECT_EQ(e.what(),
                   dir.path().string() + ": cannot read the configuration: not a regular file");
     }
+}
+
+// Opening a FIFO for reading blocks until a writer comes; load_config must not wait for one. If it
+// does, the test fails after the timeout and then unblocks it by opening the FIFO for writing.
+TEST_F(LoadConfig, FifoIsRefusedWithoutWaitingForAWriter) {
+    fs::path fifo = dir / "fifo.toml";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+    auto loaded = std::async(std::launch::async, [&]() -> std::string {
+        try {
+            load_config(fifo);
+            return "no error";
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+    });
+    if (loaded.wait_for(seconds(30)) != std::future_status::ready) {
+        ADD_FAILURE() << "load_config is still waiting in open() after 30 s";
+        close(::open(fifo.c_str(), O_WRONLY));
+    }
+    EXPECT_EQ(loaded.get(), fifo.string() + ": cannot read the configuration: not a regular file");
 }
 
 class CheckEnvironment : public testing::Test {

@@ -51,6 +51,17 @@ TEST(Json, UnknownsAndNumbersThatAreNotFiniteAreNull) {
               R"("result_reason":"medium removed","output":"","resumable":true})");
 }
 
+// A rate decayed through a stall gives no ETA (and no out-of-range cast to compute one).
+TEST(Json, NoEtaFromARateNearZero) {
+    JobView view;
+    view.state = "running";
+    view.bytes_total = 50'050'629'632;
+    view.rate = 1e-300;
+    EXPECT_EQ(view.json()["eta_seconds"], Json(nullptr));
+    view.rate = 1000;
+    EXPECT_EQ(view.json()["eta_seconds"], Json(nullptr));
+}
+
 TEST(Json, StringsAreEscapedAndBytesThatAreNotUtf8Replaced) {
     EXPECT_EQ(dump(Json("q\" b\\ \n\r\t\b\f\x01\x1f\x7f é")),
               "\"q\\\" b\\\\ \\n\\r\\t\\b\\f\\u0001\\u001f\x7f é\"");

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "eta.hpp"
 #include "mapfile.hpp"
 #include "ripper.hpp"
 #include "support/test_support.hpp"
@@ -128,6 +129,40 @@ TEST(RipDevice, SweepSkipsDamagedZonesQuickly) {
     EXPECT_LT(s.elapsed, p.elapsed);
     // Without repair, what the sweep skipped counts as unreadable, and it is resumable data.
     EXPECT_GE(skipping.unreadable_sectors, 4 * MiB / 2048);
+}
+
+struct Recorder : RipObserver {
+    std::vector<RipProgress> seen;
+    void on_progress(const RipProgress& p) override { seen.push_back(p); }
+};
+
+// While reads stall (every read of a damaged zone fails after 20 ms) the smoothed rate decays at
+// each report towards zero. The ETA must turn unknown, not grow to years and then overflow.
+TEST(RipDevice, StalledReadsLeaveTheEtaUnknown) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    write_file(dir / "disc.img", random_bytes(48 * MiB, 44));
+    FaultFs fs(dir / "disc.img", "--eio 16777216:4194304 --eio-delay-ms 20 --read-only");
+    RipOptions o = options();
+    o.repair_budget = Nanos{0};  // sweep only
+    o.skip_on_error = false;     // 64 failed reads in a row, a report after each
+    Recorder recorder;
+    RipResult r = rip(fs.disk(), dir / "Disc.iso", o, &recorder);
+    EXPECT_NE(r.outcome, RipOutcome::failed) << r.reason;
+
+    std::size_t stalled = 0;
+    for (std::size_t i = 0; i < recorder.seen.size(); ++i) {
+        const RipProgress& p = recorder.seen[i];
+        if (p.eta) {
+            EXPECT_GE(*p.eta, Nanos{0}) << "report " << i << ", rate " << p.rate;
+            EXPECT_LE(*p.eta, max_eta) << "report " << i << ", rate " << p.rate;
+        }
+        if (p.rate > 0 && p.rate < min_eta_rate) {
+            ++stalled;
+            EXPECT_EQ(p.eta, std::nullopt) << "report " << i << ", rate " << p.rate;
+        }
+    }
+    EXPECT_GT(stalled, 0u) << "the stall decays the rate below min_eta_rate";
 }
 
 // Pulls the medium when the rip is a third done: the loop device's capacity drops to zero, as

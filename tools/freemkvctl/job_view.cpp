@@ -59,7 +59,9 @@ std::optional<std::int64_t> JobView::eta_seconds() const {
         return std::max<std::int64_t>(
             0, (static_cast<std::int64_t>(expected_end_usec) - now) / 1'000'000);
     }
-    if (rate > 0 && bytes_total > bytes_done) {
+    // The daemon's floor (min_eta_rate in daemon/rip/eta.hpp): below it the daemon gives no ETA
+    // either, and it keeps the cast below in range.
+    if (rate >= 1024 && bytes_total > bytes_done) {
         return static_cast<std::int64_t>(static_cast<double>(bytes_total - bytes_done) / rate);
     }
     return std::nullopt;
