@@ -41,11 +41,13 @@ UniqueFd lock_state_dir(const std::filesystem::path& dir) {
 
 }  // namespace
 
-JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupted interrupted)
+JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupted interrupted,
+                   FileSystem& journal_fs)
     : options_(options),
       listener_(listener),
       state_lock_(lock_state_dir(options.state_dir)),
-      journal_(options.state_dir / "jobs.toml") {
+      journal_(options.state_dir / "jobs.toml", journal_fs),
+      journal_writer_(journal_) {
     std::lock_guard lock(mutex_);
     for (JobInfo& job : journal_.load()) {
         next_id_ = std::max(next_id_, job.id + 1);
@@ -211,8 +213,12 @@ void JobQueue::shutdown() {
     // ended_workers joins here, without the lock: a worker may still be telling its listener.
 }
 
+void JobQueue::flush_journal() {
+    journal_writer_.flush();
+}
+
 void JobQueue::save_journal() {
-    std::vector<const JobInfo*> keep;
+    std::vector<JobInfo> keep;
     std::size_t ended = 0;
     for (const Entry& e : entries_) {
         ended += e.info.ended();
@@ -221,13 +227,10 @@ void JobQueue::save_journal() {
         if (e.info.ended() && ended-- > JobJournal::history) {
             continue;  // the oldest ended jobs fall out of the history
         }
-        keep.push_back(&e.info);
+        keep.push_back(e.info);
     }
-    try {
-        journal_.save(keep);
-    } catch (const std::exception& e) {
-        spdlog::error("cannot save the job journal: {}", e.what());
-    }
+    // A copy, written on the writer's thread: the fsyncs happen without the lock.
+    journal_writer_.post(std::move(keep));
 }
 
 void JobQueue::set_options(const QueueOptions& options) {
@@ -246,41 +249,70 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
     auto relative = expand_template(options.naming.pattern, fields);
     job.output.clear();
 
-    // Choosing and recording the name happen under the lock, so two rips starting at once
-    // never get the same name (their files do not exist yet to tell them apart).
-    std::lock_guard lock(mutex_);
-    std::set<std::filesystem::path> reserved;
-    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-        const JobInfo& other = it->info;
-        if (other.id == job.id || other.output.empty()) {
-            continue;
+    // The name is chosen in two steps so that the lock is never held across the filesystem
+    // probes (an exists() per earlier rip, up to thousands of lstat in choose_output): under the
+    // lock, note the names promised to running rips and this disc's earlier outputs; without it,
+    // probe and choose; under the lock again, record the choice unless another rip promised
+    // itself the same name meanwhile (then choose again: each retry sees one more promise).
+    // A recorded output of a running job is the promise: two rips starting at once never get
+    // the same name, although their files do not exist yet to tell them apart.
+    while (true) {
+        std::set<std::filesystem::path> reserved;
+        std::vector<std::filesystem::path> earlier;  // of this disc, newest first
+        std::filesystem::path own;                   // a re-queued job's name before the restart
+        {
+            std::lock_guard lock(mutex_);
+            for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+                const JobInfo& other = it->info;
+                if (other.id == job.id || other.output.empty()) {
+                    continue;
+                }
+                if (other.state == JobState::running) {
+                    reserved.insert(other.output);
+                } else if (other.identity == disc.identity) {
+                    earlier.push_back(other.output);
+                }
+            }
+            if (const Entry* self = find(job.id); self->info.identity == disc.identity) {
+                own = self->info.output;
+            }
         }
-        if (other.state == JobState::running) {
-            reserved.insert(other.output);
-            continue;
-        }
+        std::filesystem::path output;
         // An earlier, unfinished rip of this very disc: continue it.
-        if (job.output.empty() && other.identity == disc.identity &&
-            std::filesystem::exists(other.output.string() + ".part") &&
-            std::filesystem::exists(mapfile_path(other.output))) {
-            job.output = other.output;
+        for (const auto& path : earlier) {
+            if (!reserved.contains(path) && std::filesystem::exists(path.string() + ".part") &&
+                std::filesystem::exists(mapfile_path(path))) {
+                output = path;
+                break;
+            }
         }
+        // A job re-queued after a restart keeps its own name.
+        if (output.empty()) {
+            output = own;
+        }
+        if (output.empty() || reserved.contains(output)) {
+            output = choose_output(options.library, relative, ".iso", options.naming.on_exists,
+                                   reserved);
+        }
+
+        std::lock_guard lock(mutex_);
+        bool promised = false;
+        for (const Entry& e : entries_) {
+            promised |=
+                e.info.id != job.id && e.info.state == JobState::running && e.info.output == output;
+        }
+        if (promised) {
+            continue;
+        }
+        job.output = output;
+        Entry* self = find(job.id);
+        self->info.label = job.label;
+        self->info.identity = job.identity;
+        self->info.output = job.output;
+        self->info.progress.bytes_total = job.progress.bytes_total;
+        save_journal();
+        break;
     }
-    // A job re-queued after a restart keeps its own name.
-    if (Entry* self = find(job.id);
-        job.output.empty() && !self->info.output.empty() && self->info.identity == disc.identity) {
-        job.output = self->info.output;
-    }
-    if (job.output.empty() || reserved.contains(job.output)) {
-        job.output =
-            choose_output(options.library, relative, ".iso", options.naming.on_exists, reserved);
-    }
-    Entry* self = find(job.id);
-    self->info.label = job.label;
-    self->info.identity = job.identity;
-    self->info.output = job.output;
-    self->info.progress.bytes_total = job.progress.bytes_total;
-    save_journal();
     std::filesystem::create_directories(job.output.parent_path());
     return disc;
 }

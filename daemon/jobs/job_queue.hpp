@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "disc_info.hpp"
+#include "file_system.hpp"
 #include "job.hpp"
 #include "job_journal.hpp"
+#include "journal_writer.hpp"
 #include "naming.hpp"
 #include "ripper.hpp"
 #include "unique_fd.hpp"
@@ -48,11 +50,12 @@ class JobQueue {
         requeue,  // run them again now (the daemon)
         abandon,  // mark them failed and resumable: ripping the same disc again resumes
     };
-    // Loads the journal from options.state_dir. Throws BusyError if another process uses that
-    // state directory.
+    // Loads the journal from options.state_dir; `journal_fs` syncs and renames its saves and
+    // must outlive the queue. Throws BusyError if another process uses that state directory.
     JobQueue(const QueueOptions& options, JobListener* listener = nullptr,
-             Interrupted interrupted = Interrupted::requeue);
-    // shutdown()
+             Interrupted interrupted = Interrupted::requeue,
+             FileSystem& journal_fs = real_file_system());
+    // shutdown(), then writes the journal's last state.
     ~JobQueue();
     JobQueue(const JobQueue&) = delete;
     JobQueue& operator=(const JobQueue&) = delete;
@@ -72,6 +75,9 @@ class JobQueue {
     void wait_idle();
     // Stops taking jobs, cancels running ones (they checkpoint and stay resumable) and waits.
     void shutdown();
+    // Blocks until the journal records every change made so far. The journal is written on its
+    // own thread: no queue call waits for its fsyncs.
+    void flush_journal();
 
   private:
     struct Entry {
@@ -83,13 +89,15 @@ class JobQueue {
     void run(std::uint64_t id, std::stop_token stop);
     // Identifies the disc and chooses the output path (the earlier one, to resume).
     DiscInfo prepare(JobInfo& job, const QueueOptions& options);
-    void save_journal();            // caller holds mutex_
+    // Posts a snapshot to journal_writer_; caller holds mutex_.
+    void save_journal();
     Entry* find(std::uint64_t id);  // caller holds mutex_
 
     QueueOptions options_;
     JobListener* listener_;
     UniqueFd state_lock_;  // flock on "<state_dir>/lock"
     JobJournal journal_;
+    JournalWriter journal_writer_;
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;

@@ -6,7 +6,10 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "support/test_support.hpp"
 
@@ -44,11 +47,71 @@ std::filesystem::path make_iso(const TempDir& dir, const std::string& label, int
     return iso;
 }
 
+// A FileSystem whose fsync of the job journal's temporary file waits while the gate is closed:
+// a slow disk that the test controls. Everything else goes to the real one.
+class GatedFileSystem : public FileSystem {
+  public:
+    void sync_data(int fd, const std::filesystem::path& path, std::uint64_t written) override {
+        real_file_system().sync_data(fd, path, written);
+    }
+    void sync_file(int fd, const std::filesystem::path& path, std::uint64_t written) override {
+        if (path.filename() == "jobs.toml.tmp") {
+            std::unique_lock lock(m_);
+            ++inside_;
+            ++entered_;
+            changed_.notify_all();
+            changed_.wait(lock, [&] { return open_; });
+            --inside_;
+        }
+        real_file_system().sync_file(fd, path, written);
+    }
+    void rename(const std::filesystem::path& from, const std::filesystem::path& to) override {
+        real_file_system().rename(from, to);
+    }
+    void rename_noreplace(const std::filesystem::path& from, const std::filesystem::path& to,
+                          std::uint64_t written) override {
+        real_file_system().rename_noreplace(from, to, written);
+    }
+    void sync_directory(const std::filesystem::path& dir) override {
+        real_file_system().sync_directory(dir);
+    }
+
+    void close() {
+        std::lock_guard lock(m_);
+        open_ = false;
+    }
+    void open() {
+        {
+            std::lock_guard lock(m_);
+            open_ = true;
+        }
+        changed_.notify_all();
+    }
+    // Until a journal save has entered its fsync (stuck there while the gate is closed).
+    void wait_stuck() {
+        std::unique_lock lock(m_);
+        changed_.wait(lock, [&] { return entered_ > 0; });
+    }
+    bool stuck() {
+        std::lock_guard lock(m_);
+        return inside_ > 0;
+    }
+
+  private:
+    std::mutex m_;
+    std::condition_variable changed_;
+    bool open_ = true;
+    int inside_ = 0;
+    int entered_ = 0;
+};
+
 struct Events : JobListener {
     std::mutex m;
     std::vector<std::uint64_t> added, ended;
     std::map<std::uint64_t, int> progress;
     std::map<std::uint64_t, JobState> ended_state;
+    std::map<std::uint64_t, std::uint64_t> bytes_done;
+    std::condition_variable changed;
     void on_added(const JobInfo& j) override {
         std::lock_guard l(m);
         added.push_back(j.id);
@@ -56,12 +119,20 @@ struct Events : JobListener {
     void on_progress(const JobInfo& j) override {
         std::lock_guard l(m);
         ++progress[j.id];
+        bytes_done[j.id] = j.progress.bytes_done;
+        changed.notify_all();
     }
     void on_ended(const JobInfo& j) override {
         std::lock_guard l(m);
         ended.push_back(j.id);
         ended_state[j.id] = j.state;
         EXPECT_TRUE(j.result.has_value()) << "the result is readable before the end is announced";
+        changed.notify_all();
+    }
+    // Until the job has read something (or ended).
+    void wait_for_bytes(std::uint64_t id) {
+        std::unique_lock l(m);
+        changed.wait(l, [&] { return bytes_done[id] > 0 || ended_state.contains(id); });
     }
 };
 
@@ -216,6 +287,82 @@ TEST(JobQueue, ACorruptJournalIsMovedAsideNotFatal) {
     JobQueue q(c);
     EXPECT_TRUE(q.jobs().empty());
     EXPECT_TRUE(std::filesystem::exists(c.state_dir / "jobs.toml.corrupt"));
+}
+
+// The journal's fsync can take seconds (ext4 waits for a rip's dirty data on the same
+// filesystem). While one is stuck, submit(), the reads the bus loop makes and a running rip's
+// progress must not wait for it. Before, they all waited for it under the queue's lock.
+TEST(JobQueue, NothingWaitsForTheJournalsFsync) {
+    TempDir dir;
+    auto big = dir / "big.img";
+    write_file(big, random_bytes(256 * MiB, 50));
+    auto small = make_iso(dir, "SMALL", 2, 51);
+    GatedFileSystem fs;
+    Events events;
+    JobQueue q(test_options(dir), &events, JobQueue::Interrupted::requeue, fs);
+    q.flush_journal();  // the constructor's save, before the gate closes
+    fs.close();
+
+    std::mutex m;
+    std::condition_variable cv;
+    bool answered = false;
+    std::uint64_t first = 0;
+    std::uint64_t second = 0;
+    std::jthread caller([&] {
+        first = q.submit(JobRequest{.drive = "sr0", .source = big});
+        fs.wait_stuck();
+        events.wait_for_bytes(first);  // the rip reads on
+        second = q.submit(JobRequest{.drive = "sr1", .source = small});
+        EXPECT_GE(q.running() + q.queued(), 1u);
+        EXPECT_EQ(q.jobs().size(), 2u);
+        EXPECT_TRUE(q.job(first).has_value());
+        std::lock_guard lock(m);
+        answered = true;
+        cv.notify_all();
+    });
+    {
+        // The limit only keeps a failure from hanging; passing never depends on it.
+        std::unique_lock lock(m);
+        cv.wait_for(lock, std::chrono::seconds(60), [&] { return answered; });
+        EXPECT_TRUE(answered) << "a queue call waited for the journal's fsync";
+    }
+    EXPECT_TRUE(fs.stuck()) << "the fsync was still stuck while the queue answered";
+    fs.open();
+    caller.join();
+    q.cancel(first);
+    q.wait_idle();
+    q.flush_journal();
+    auto saved = JobJournal(dir / "state" / "jobs.toml").load();
+    ASSERT_EQ(saved.size(), 2u);
+    EXPECT_EQ(saved[0].state, q.job(first)->state);
+    EXPECT_TRUE(saved[0].ended());
+    EXPECT_EQ(saved[1].state, JobState::done);
+}
+
+// Names are chosen without the queue's lock and promised under it: two rips of discs with the
+// same label, starting at once, still get two names.
+TEST(JobQueue, RipsStartingAtOnceGetDistinctNames) {
+    TempDir dir;
+    std::vector<std::filesystem::path> isos;
+    for (int i = 0; i < 4; ++i) {
+        isos.push_back(make_iso(dir, "SAME", 2, 60 + i));
+    }
+    QueueOptions c = test_options(dir);
+    c.max_parallel = 4;
+    JobQueue q(c);
+    std::vector<std::uint64_t> ids;
+    for (std::size_t i = 0; i < isos.size(); ++i) {
+        ids.push_back(q.submit(JobRequest{.drive = "sr" + std::to_string(i), .source = isos[i]}));
+    }
+    q.wait_idle();
+    std::set<std::filesystem::path> outputs;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto job = q.job(ids[i]);
+        ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+        outputs.insert(job->result->output);
+        EXPECT_EQ(read_file(job->result->output), read_file(isos[i]));
+    }
+    EXPECT_EQ(outputs.size(), ids.size());
 }
 
 }  // namespace
