@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "disc_info.hpp"
@@ -92,12 +94,9 @@ std::uint64_t JobQueue::submit(JobRequest request) {
         if (stopping_) {
             throw BusyError("the daemon is shutting down");
         }
-        ended_workers.swap(finished_workers_);  // joined after the lock, below
-        for (std::jthread& t : ended_workers) {
-            if (t.get_id() == std::this_thread::get_id()) {
-                t.detach();  // a listener submitting from a worker's own on_ended
-            }
-        }
+        // Joined after the lock, below. A listener submitting from a worker's own on_ended is not
+        // among them: a worker leaves workers_ only after its last call.
+        ended_workers.swap(finished_workers_);
         std::string key = drive_key(request);
         for (const Entry& e : entries_) {
             if (!e.info.ended() && drive_key(e.info.request) == key) {
@@ -149,8 +148,8 @@ bool JobQueue::cancel(std::uint64_t id) {
         e->info.result =
             RipResult::without_rip(RipOutcome::cancelled, "cancelled before it started", false);
         e->info.finished = std::chrono::system_clock::now();
-        save_journal();
         ended = e->info;
+        save_journal();  // may drop it from the history
     }
     if (listener_) {
         listener_->on_ended(ended);
@@ -185,7 +184,9 @@ std::size_t JobQueue::queued() const {
 
 std::size_t JobQueue::running() const {
     std::lock_guard lock(mutex_);
-    return workers_.size();
+    // Not workers_.size(): a worker stays there while it tells its listener the job ended.
+    return static_cast<std::size_t>(std::ranges::count_if(
+        entries_, [](const Entry& e) { return e.info.state == JobState::running; }));
 }
 
 void JobQueue::wait_idle() {
@@ -210,7 +211,7 @@ void JobQueue::shutdown() {
         std::lock_guard lock(mutex_);
         ended_workers.swap(finished_workers_);
     }
-    // ended_workers joins here, without the lock: a worker may still be telling its listener.
+    // ended_workers joins here, without the lock (each is past its last use of the queue).
 }
 
 void JobQueue::flush_journal() {
@@ -223,11 +224,15 @@ void JobQueue::save_journal() {
     for (const Entry& e : entries_) {
         ended += e.info.ended();
     }
-    for (const Entry& e : entries_) {
-        if (e.info.ended() && ended-- > JobJournal::history) {
-            continue;  // the oldest ended jobs fall out of the history
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (it->info.ended() && ended-- > JobJournal::history) {
+            // The oldest ended jobs fall out of the history, and out of memory too once their
+            // worker is gone (it still reads its entry).
+            it = workers_.contains(it->info.id) ? std::next(it) : entries_.erase(it);
+            continue;
         }
-        keep.push_back(e.info);
+        keep.push_back(it->info);
+        ++it;
     }
     // A copy, written on the writer's thread: the fsyncs happen without the lock.
     journal_writer_.post(std::move(keep));
@@ -386,11 +391,8 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
             e->info.result = result;
             e->info.finished = std::chrono::system_clock::now();
         }
-        save_journal();
         ended = e->info;
-        finished_workers_.push_back(std::move(workers_.at(id)));
-        workers_.erase(id);
-        start_ready();
+        save_journal();
     }
     spdlog::log(result.outcome == RipOutcome::failed ? spdlog::level::err : spdlog::level::info,
                 "job {}: {}{}{}", id, to_string(result.outcome), result.reason.empty() ? "" : ": ",
@@ -398,6 +400,13 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     if (listener_ && ended.ended()) {
         listener_->on_ended(ended);
     }
+    // The worker's last touch of the queue. It leaves workers_ only now, after its listener
+    // call, so that shutdown() (which waits for workers_ to empty, then joins) and the destructor
+    // never free the queue under it. Its thread is joined by a later submit() or by shutdown().
+    std::lock_guard lock(mutex_);
+    finished_workers_.push_back(std::move(workers_.at(id)));
+    workers_.erase(id);
+    start_ready();
     idle_.notify_all();
 }
 

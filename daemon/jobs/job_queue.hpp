@@ -71,7 +71,7 @@ class JobQueue {
     // The options for jobs that start from now on (running ones keep theirs). The state
     // directory cannot change: the caller refuses that.
     void set_options(const QueueOptions& options);
-    // Blocks until no job is queued or running.
+    // Blocks until no job is queued or running, and the listener has been told of their ends.
     void wait_idle();
     // Stops taking jobs, cancels running ones (they checkpoint and stay resumable) and waits.
     void shutdown();
@@ -101,7 +101,9 @@ class JobQueue {
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;
-    std::list<Entry> entries_;  // all jobs, oldest first; stable addresses
+    // Every job not ended and the newest JobJournal::history ended ones, oldest first; stable
+    // addresses.
+    std::list<Entry> entries_;
     std::deque<std::uint64_t> waiting_;
     std::map<std::uint64_t, std::jthread> workers_;
     std::vector<std::jthread> finished_workers_;
