@@ -117,6 +117,13 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : exit_usage;
     }
+    // A drive holds one disc: several sources for one drive is a mistake, refused before anything
+    // starts (the queue takes one job per drive).
+    if (!drive.empty() && sources.size() > 1) {
+        std::cerr << "freemkvd: --drive " << drive << " names one drive but " << sources.size()
+                  << " sources are given; rip them one at a time\n";
+        return exit_usage;
+    }
     // An empty name would otherwise read as the option not given, and the daemon would start.
     // (--config's ExistingFile check refuses one already.)
     if (check_option->count() > 0 && check_file.empty()) {
@@ -218,17 +225,19 @@ int main(int argc, char** argv) {
     JobQueue& queue = *owned;
     auto signal_thread = cancel_on_signal(queue, signals);
     std::vector<std::uint64_t> ids;
+    int status = 0;
     for (const auto& source : sources) {
+        // A source refused (the same image twice) fails alone: returning here would cancel the
+        // rips already started.
         try {
             ids.push_back(queue.submit(
                 JobRequest{.drive = drive, .source = std::filesystem::absolute(source)}));
         } catch (const std::exception& e) {
             std::cerr << "freemkvd: " << source << ": " << e.what() << "\n";
-            return exit_usage;
+            status = exit_failed;
         }
     }
     queue.wait_idle();
-    int status = 0;
     for (auto id : ids) {
         auto job = queue.job(id);
         const RipResult& r = *job->result;

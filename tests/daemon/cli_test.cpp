@@ -298,6 +298,40 @@ TEST(RipCommand, GoodImagePrintsOnlyTheOutputPath) {
     EXPECT_EQ(read_file(library[0]), source);
 }
 
+// A drive holds one disc. Before, the second source's job was refused only after the first had
+// started, and leaving then cancelled the first.
+TEST(RipCommand, OneDriveWithTwoSourcesIsBadUsageAndNothingStarts) {
+    TempDir dir;
+    fs::path config = write_config(dir);
+    write_file(dir / "a.img", random_bytes(8 * MiB, 65));
+    write_file(dir / "b.img", random_bytes(8 * MiB, 66));
+    Freemkvd rip(dir.path(), "rip",
+                 {"--config", config.string(), "rip", "--drive", "sr0", (dir / "a.img").string(),
+                  (dir / "b.img").string()});
+    ASSERT_EQ(rip.exit_code(), 2) << rip.output();
+    EXPECT_NE(rip.err().find("--drive sr0 names one drive"), std::string::npos) << rip.err();
+    EXPECT_EQ(rip.out(), "");
+    EXPECT_EQ(files_in(dir / "library"), std::vector<fs::path>{});
+}
+
+// A source the queue refuses (here the same image again, which is busy) fails alone: the rips
+// already started finish. Before, the refusal ended the run and cancelled them.
+TEST(RipCommand, ARefusedSourceDoesNotCancelTheOthers) {
+    TempDir dir;
+    fs::path config = write_config(dir);
+    auto source = random_bytes(8 * MiB, 67);
+    write_file(dir / "disc.img", source);
+    Freemkvd rip(dir.path(), "rip",
+                 {"--config", config.string(), "rip", (dir / "disc.img").string(),
+                  (dir / "disc.img").string()});
+    ASSERT_EQ(rip.exit_code(), 1) << rip.output();
+    EXPECT_NE(rip.err().find("already has job"), std::string::npos) << rip.err();
+    auto library = files_in(dir / "library");
+    ASSERT_EQ(library.size(), 1u) << rip.output();
+    EXPECT_EQ(rip.out(), library[0].string() + "\n");
+    EXPECT_EQ(read_file(library[0]), source);
+}
+
 // A scratch over the volume descriptors (sectors 16..256) does not stop the rip: the disc is
 // ripped with those sectors zeroed and listed in the mapfile, and the run succeeds.
 TEST(RipCommand, ScratchedStartOfTheDiscIsRippedAnyway) {
