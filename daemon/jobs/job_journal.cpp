@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <toml++/toml.h>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "atomic_file.hpp"
 
@@ -49,6 +51,8 @@ toml::table to_toml(const JobInfo& job) {
     return t;
 }
 
+constexpr std::string_view end_line = "# end of the journal\n";
+
 JobInfo from_toml(const toml::table& t) {
     auto need = [&](const char* key) -> const toml::node& {
         const toml::node* n = t.get(key);
@@ -92,6 +96,25 @@ JobInfo from_toml(const toml::table& t) {
     return job;
 }
 
+// Why a journal that parsed is not the whole file saved, or "" when it is. A save writes the
+// number of jobs near the top and end_line last, so a file cut anywhere (even between two jobs,
+// which still parses) is told from a complete one. Journals from before have no count; they
+// are taken as they are.
+std::string incomplete(const toml::table& root, std::string_view text, std::size_t read) {
+    std::optional<std::int64_t> count = root["jobs"].value<std::int64_t>();
+    if (!count) {
+        return root.contains("job") ? "" : "truncated: it lists no jobs, not even none";
+    }
+    if (!text.ends_with(end_line)) {
+        return "truncated: its last line is not \"" +
+               std::string(end_line.substr(0, end_line.size() - 1)) + "\"";
+    }
+    if (static_cast<std::size_t>(*count) != read) {
+        return "it says " + std::to_string(*count) + " jobs but lists " + std::to_string(read);
+    }
+    return "";
+}
+
 }  // namespace
 
 std::vector<JobInfo> JobJournal::load() const {
@@ -99,8 +122,10 @@ std::vector<JobInfo> JobJournal::load() const {
     if (!std::filesystem::exists(file_)) {
         return jobs;
     }
+    std::string problem;
     try {
-        toml::table root = toml::parse(read_whole_file(file_), file_.string());
+        std::string text = read_whole_file(file_);
+        toml::table root = toml::parse(text, file_.string());
         if (const toml::array* list = root["job"].as_array()) {
             for (const toml::node& n : *list) {
                 if (!n.is_table()) {
@@ -109,12 +134,25 @@ std::vector<JobInfo> JobJournal::load() const {
                 jobs.push_back(from_toml(*n.as_table()));
             }
         }
+        problem = incomplete(root, text, jobs.size());
+        if (!problem.empty() && !jobs.empty()) {
+            // A cut file parses up to the cut, which lies within or after the last job read:
+            // that one may have lost fields, the ones before it are whole.
+            jobs.pop_back();
+        }
     } catch (const std::exception& e) {
+        problem = e.what();
+        jobs.clear();
+    }
+    if (!problem.empty()) {
+        // Never silently: the file is kept for a person to look at, and the log says so.
         auto aside = std::filesystem::path(file_.string() + ".corrupt");
-        spdlog::error("job journal {} is unreadable ({}); moved to {}, starting empty",
-                      file_.string(), e.what(), aside.string());
+        spdlog::error("job journal {} is damaged ({}); kept as {}; {}", file_.string(), problem,
+                      aside.string(),
+                      jobs.empty() ? std::string("starting with no jobs")
+                                   : "going on with the " + std::to_string(jobs.size()) +
+                                         " whole jobs before the damage");
         std::filesystem::rename(file_, aside);
-        return {};
     }
     return jobs;
 }
@@ -124,10 +162,11 @@ void JobJournal::save(const std::vector<const JobInfo*>& jobs) const {
     for (const JobInfo* job : jobs) {
         list.push_back(to_toml(*job));
     }
-    toml::table root{{"job", std::move(list)}};
+    toml::table root{{"jobs", static_cast<std::int64_t>(jobs.size())}, {"job", std::move(list)}};
     std::ostringstream text;
     text << "# freemkvd job journal: written by the daemon, do not edit while it runs.\n"
-         << root << "\n";
+         << root << "\n"
+         << end_line;
     write_file_atomically(file_, text.str(), fs_);
 }
 
