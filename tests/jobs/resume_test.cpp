@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
 #include "disc_info.hpp"
 #include "job_journal.hpp"
 #include "job_queue.hpp"
@@ -41,6 +45,14 @@ std::filesystem::path make_iso(const TempDir& dir, const std::string& label, int
     auto iso = dir / (label + std::to_string(seed) + ".iso");
     run("xorriso -as mkisofs -quiet -V " + label + " -o " + iso.string() + " " + content.string());
     return iso;
+}
+
+std::set<std::filesystem::path> files_in(const std::filesystem::path& dir) {
+    std::set<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        files.insert(entry.path());
+    }
+    return files;
 }
 
 struct FileStamp {
@@ -164,6 +176,87 @@ TEST(ResumeAfterRestart, AnotherFileUnderTheRecordedNameIsNotTakenAsTheRip) {
     ASSERT_TRUE(job->result);
     EXPECT_NE(job->result->output, output);
     EXPECT_EQ(read_file(output), random_bytes(4096, 54));
+}
+
+TEST(ResumeAfterRestart, TheJournalKeepsADriveJobsUdevProperties) {
+    TempDir dir;
+    JobJournal journal(dir / "jobs.toml");
+    JobInfo job;
+    job.id = 1;
+    job.state = JobState::running;
+    job.request.drive = "sr0";
+    job.request.source = "/dev/sr0";
+    job.request.udev_props = {{"ID_FS_LABEL", "MY_DISC"},
+                              {"ID_FS_UUID", "2026-01-02-03-04-05-00"},
+                              {"ID_CDROM_MEDIA_BD", "1"},
+                              {"DEVNAME", "/dev/sr0"},
+                              {"ID_MODEL", "BD-RE \"Drive\" = [x]"}};
+    journal.save({&job});
+    auto loaded = journal.load();
+    ASSERT_EQ(loaded.size(), 1u);
+    EXPECT_EQ(loaded[0].request.udev_props, job.request.udev_props);
+}
+
+// Waits until a job has rescued some bytes.
+struct Progress : JobListener {
+    std::mutex m;
+    std::condition_variable changed;
+    std::map<std::uint64_t, std::uint64_t> done;
+    void on_progress(const JobInfo& j) override {
+        {
+            std::lock_guard l(m);
+            done[j.id] = j.progress.bytes_done;
+        }
+        changed.notify_all();
+    }
+    void wait_for_bytes(std::uint64_t id) {
+        std::unique_lock l(m);
+        changed.wait(l, [&] { return done[id] > 0; });
+    }
+};
+
+// A disc whose volume descriptors cannot be read is identified by its udev properties; after a
+// restart the re-queued job must still recognise it and continue its .part, not start a new rip
+// under another name.
+TEST(ResumeAfterRestart, ADiscWithAnUnreadableStartResumesIntoItsPart) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    QueueOptions c = test_options(dir);
+    auto backing = dir / "disc.img";
+    auto data = random_bytes(48 * MiB, 60);
+    write_file(backing, data);
+    // Sectors 16..256 fail; 8 MiB/s leaves seconds to stop the rip halfway.
+    test::FaultFs fault(backing, "--eio 0x8000:0x78000 --read-bps 8388608");
+    JobRequest request{.drive = "sr5",
+                       .source = fault.disk(),
+                       .udev_props = {{"ID_FS_TYPE", "udf"},
+                                      {"ID_FS_LABEL", "SCRATCHED_START"},
+                                      {"ID_FS_UUID", "4a1b2c3d"},
+                                      {"ID_CDROM_MEDIA_DVD", "1"}}};
+    std::uint64_t id = 0;
+    std::filesystem::path output;
+    {
+        Progress progress;
+        JobQueue q(c, &progress);
+        id = q.submit(request);
+        progress.wait_for_bytes(id);
+        q.shutdown();  // as at SIGTERM: the rip checkpoints and is queued again at the next start
+        ASSERT_EQ(q.job(id)->state, JobState::queued);
+        output = q.job(id)->output;
+    }
+    ASSERT_EQ(output, c.library / "SCRATCHED_START.iso");
+    ASSERT_TRUE(std::filesystem::exists(output.string() + ".part"));
+
+    JobQueue q(c);
+    q.wait_idle();
+    auto job = q.job(id);
+    ASSERT_TRUE(job->result);
+    ASSERT_EQ(job->result->outcome, RipOutcome::ok_with_errors) << job->result->reason;
+    EXPECT_EQ(job->result->output, output);
+    EXPECT_TRUE(job->result->resumed);
+    EXPECT_LT(job->result->bytes_read, data.size());
+    EXPECT_EQ(files_in(c.library), (std::set<std::filesystem::path>{output, mapfile_path(output)}))
+        << "no second rip, no orphaned .part";
 }
 
 }  // namespace
