@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "atomic_file.hpp"
+#include "utf8.hpp"
 
 namespace freemkv {
 
@@ -19,6 +20,17 @@ std::int64_t to_unix(std::chrono::system_clock::time_point t) {
 
 std::chrono::system_clock::time_point from_unix(std::int64_t s) {
     return std::chrono::system_clock::time_point(std::chrono::seconds(s));
+}
+
+bool valid_utf8(std::string_view s) {
+    while (!s.empty()) {
+        std::size_t n = utf8_length(s);
+        if (n == 0) {
+            return false;
+        }
+        s.remove_prefix(n);
+    }
+    return true;
 }
 
 toml::table to_toml(const JobInfo& job) {
@@ -38,6 +50,17 @@ toml::table to_toml(const JobInfo& job) {
         {"bytes_done", static_cast<std::int64_t>(job.progress.bytes_done)},
         {"created", to_unix(job.created)},
     };
+    if (!job.request.udev_props.empty()) {
+        // A disc whose start is unreadable is identified by its udev properties: without them a
+        // re-queued job would not recognise its own .part.
+        toml::table udev;
+        for (const auto& [key, value] : job.request.udev_props) {
+            if (valid_utf8(key) && valid_utf8(value)) {  // TOML holds only UTF-8
+                udev.insert(key, value);
+            }
+        }
+        t.insert("udev", std::move(udev));
+    }
     if (job.result) {
         const RipResult& r = *job.result;
         t.insert("outcome", std::string(to_string(r.outcome)));
@@ -76,6 +99,13 @@ JobInfo from_toml(const toml::table& t) {
     job.request.media = str("media");
     job.request.file = {static_cast<std::uint64_t>(num("file_dev")),
                         static_cast<std::uint64_t>(num("file_ino"))};
+    if (const toml::table* udev = t["udev"].as_table()) {
+        for (const auto& [key, value] : *udev) {
+            if (auto text = value.value<std::string>()) {
+                job.request.udev_props.emplace(std::string(key.str()), *text);
+            }
+        }
+    }
     job.label = str("label");
     job.identity = str("identity");
     job.output = str("output");

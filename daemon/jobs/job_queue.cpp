@@ -11,6 +11,7 @@
 #include "disc_info.hpp"
 #include "io_error.hpp"
 #include "naming.hpp"
+#include "published_rip.hpp"
 
 namespace freemkv {
 
@@ -19,6 +20,18 @@ namespace {
 // One job at a time per drive; an image counts as its own drive.
 std::string drive_key(const JobRequest& r) {
     return r.drive.empty() ? r.source.string() : r.drive;
+}
+
+// A re-queued job whose rip was published before the daemon stopped (its end not yet in the
+// journal): it ends as the rip did. Only under the name the journal recorded for this disc.
+std::optional<RipResult> published_before(const JobInfo& recorded, const JobInfo& job,
+                                          const DiscInfo& disc, const QueueOptions& options) {
+    if (recorded.output.empty() || recorded.output != job.output ||
+        recorded.identity != job.identity) {
+        return std::nullopt;
+    }
+    return published_rip(job.output, job.identity, disc.size_bytes, options.rip.sector_size,
+                         *options.rip.file_system);
 }
 
 }  // namespace
@@ -361,7 +374,9 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
 
     RipResult result;
     try {
+        const JobInfo recorded = job;  // the journal's name and disc, if it was re-queued
         DiscInfo disc = prepare(job, options);
+        auto published = published_before(recorded, job, disc, options);
         RipOptions rip_options = options.rip;
         rip_options.block_sectors =
             options.ecc_sectors ? options.ecc_sectors : ecc_block_sectors(disc.type);
@@ -369,7 +384,8 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
         rip_options.source_file = job.request.file;
         spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
                      job.output.string());
-        result = rip(job.request.source, job.output, rip_options, &forward, stop);
+        result = published ? *published
+                           : rip(job.request.source, job.output, rip_options, &forward, stop);
     } catch (const std::exception& e) {
         result.outcome = RipOutcome::failed;
         result.reason = e.what();
