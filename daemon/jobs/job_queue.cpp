@@ -271,15 +271,19 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
     // probes (an exists() per earlier rip, up to thousands of lstat in choose_output): under the
     // lock, note the names promised to running rips and this disc's earlier outputs; without it,
     // probe and choose; under the lock again, record the choice unless another rip promised
-    // itself the same name meanwhile (then choose again: each retry sees one more promise).
+    // itself a name meanwhile (then choose again: each retry sees one more promise). Any promise
+    // counts, not only one of the same name: a small rip can promise, create and publish the name
+    // this one probed as free and end before this one looks again.
     // A recorded output of a running job is the promise: two rips starting at once never get
     // the same name, although their files do not exist yet to tell them apart.
     while (true) {
         std::set<std::filesystem::path> reserved;
         std::vector<std::filesystem::path> earlier;  // of this disc, newest first
         std::filesystem::path own;                   // a re-queued job's name before the restart
+        std::uint64_t promised_before = 0;
         {
             std::lock_guard lock(mutex_);
+            promised_before = names_promised_;
             for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
                 const JobInfo& other = it->info;
                 if (other.id == job.id || other.output.empty()) {
@@ -314,14 +318,10 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
         }
 
         std::lock_guard lock(mutex_);
-        bool promised = false;
-        for (const Entry& e : entries_) {
-            promised |=
-                e.info.id != job.id && e.info.state == JobState::running && e.info.output == output;
-        }
-        if (promised) {
+        if (names_promised_ != promised_before) {
             continue;
         }
+        ++names_promised_;
         job.output = output;
         Entry* self = find(job.id);
         self->info.label = job.label;

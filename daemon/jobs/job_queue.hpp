@@ -108,6 +108,7 @@ class JobQueue {
     std::map<std::uint64_t, std::jthread> workers_;
     std::vector<std::jthread> finished_workers_;
     std::uint64_t next_id_ = 1;
+    std::uint64_t names_promised_ = 0;  // counts outputs recorded by prepare(); see there
     bool stopping_ = false;
 };
 
