@@ -10,6 +10,7 @@
 #include "io_error.hpp"
 #include "naming.hpp"
 #include "published_rip.hpp"
+#include "resume_scan.hpp"
 
 namespace freemkv {
 
@@ -258,6 +259,10 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
                       job.request.drive, std::chrono::system_clock::now()};
     auto relative = expand_template(options.naming.pattern, fields);
     job.output.clear();
+    // Before the lock, as it reads the library: a rip the journal does not list (any more).
+    auto on_disk = find_resumable_rip(
+        options.library, static_cast<std::size_t>(std::distance(relative.begin(), relative.end())),
+        disc.identity, disc.size_bytes);
 
     // Choosing and recording the name happen under the lock, so two rips starting at once
     // never get the same name (their files do not exist yet to tell them apart).
@@ -283,6 +288,9 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
     if (Entry* self = find(job.id);
         job.output.empty() && !self->info.output.empty() && self->info.identity == disc.identity) {
         job.output = self->info.output;
+    }
+    if (job.output.empty() && on_disk) {
+        job.output = *on_disk;
     }
     if (job.output.empty() || reserved.contains(job.output)) {
         job.output =
