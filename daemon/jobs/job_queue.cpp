@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 
+#include <algorithm>
 #include <set>
 
 #include "disc_info.hpp"
@@ -289,7 +290,10 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
         job.output.empty() && !self->info.output.empty() && self->info.identity == disc.identity) {
         job.output = self->info.output;
     }
-    if (job.output.empty() && on_disk) {
+    // Another job's name is left to the checks above: its rip may have ended since the scan.
+    if (job.output.empty() && on_disk &&
+        std::none_of(entries_.begin(), entries_.end(),
+                     [&](auto& e) { return e.info.id != job.id && e.info.output == *on_disk; })) {
         job.output = *on_disk;
     }
     if (job.output.empty() || reserved.contains(job.output)) {
