@@ -12,6 +12,7 @@
 #include "io_error.hpp"
 #include "naming.hpp"
 #include "published_rip.hpp"
+#include "resume_scan.hpp"
 
 namespace freemkv {
 
@@ -266,6 +267,10 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
                       job.request.drive, std::chrono::system_clock::now()};
     auto relative = expand_template(options.naming.pattern, fields);
     job.output.clear();
+    // Before the lock, as it reads the library: a rip the journal does not list (any more).
+    auto on_disk = find_resumable_rip(
+        options.library, static_cast<std::size_t>(std::distance(relative.begin(), relative.end())),
+        disc.identity, disc.size_bytes);
 
     // The name is chosen in two steps so that the lock is never held across the filesystem
     // probes (an exists() per earlier rip, up to thousands of lstat in choose_output): under the
@@ -280,6 +285,7 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
         std::set<std::filesystem::path> reserved;
         std::vector<std::filesystem::path> earlier;  // of this disc, newest first
         std::filesystem::path own;                   // a re-queued job's name before the restart
+        bool on_disk_named = false;                  // on_disk is another job's name
         std::uint64_t promised_before = 0;
         {
             std::lock_guard lock(mutex_);
@@ -289,6 +295,7 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
                 if (other.id == job.id || other.output.empty()) {
                     continue;
                 }
+                on_disk_named |= on_disk && other.output == *on_disk;
                 if (other.state == JobState::running) {
                     reserved.insert(other.output);
                 } else if (other.identity == disc.identity) {
@@ -311,6 +318,10 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
         // A job re-queued after a restart keeps its own name.
         if (output.empty()) {
             output = own;
+        }
+        // Another job's name is left to the checks above: its rip may have ended since the scan.
+        if (output.empty() && on_disk && !on_disk_named) {
+            output = *on_disk;
         }
         if (output.empty() || reserved.contains(output)) {
             output = choose_output(options.library, relative, ".iso", options.naming.on_exists,

@@ -259,5 +259,36 @@ TEST(ResumeAfterRestart, ADiscWithAnUnreadableStartResumesIntoItsPart) {
         << "no second rip, no orphaned .part";
 }
 
+// An unfinished rip the journal does not list (it keeps only recent jobs; or it was lost) is
+// found by its mapfile and continued: the bytes the map records are not read again.
+TEST(ResumeAfterRestart, AnUnfinishedRipWithoutAJournalEntryIsResumed) {
+    TempDir dir;
+    QueueOptions c = test_options(dir);
+    auto iso = make_iso(dir, "ORPHAN", 8, 70);
+    auto data = read_file(iso);
+    DiscInfo disc = identify_disc(iso);
+    auto output = c.library / "ORPHAN.iso";
+    const std::uint64_t half = data.size() / 2 / 2048 * 2048;
+    std::vector<std::byte> part(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(half));
+    part.resize(data.size());
+    write_file(output.string() + ".part", part);
+    Mapfile map(disc.size_bytes);
+    map.identity = disc.identity;
+    map.set(0, half, BlockStatus::finished);
+    map.current_pos = half;
+    map.save(mapfile_path(output));
+
+    JobQueue q(c);
+    auto id = q.submit(JobRequest{.source = iso});
+    q.wait_idle();
+    auto job = q.job(id);
+    ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+    EXPECT_EQ(job->result->output, output);
+    EXPECT_TRUE(job->result->resumed);
+    EXPECT_EQ(job->result->bytes_read, data.size() - half) << "only what the map lacked";
+    EXPECT_EQ(read_file(output), data);
+    EXPECT_EQ(files_in(c.library), std::set<std::filesystem::path>{output});
+}
+
 }  // namespace
 }  // namespace freemkv
