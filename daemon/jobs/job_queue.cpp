@@ -257,16 +257,19 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
     // The name is chosen in two steps so that the lock is never held across the filesystem
     // probes (an exists() per earlier rip, up to thousands of lstat in choose_output): under the
     // lock, note the names promised to running rips and this disc's earlier outputs; without it,
-    // probe and choose; under the lock again, record the choice unless another rip promised
-    // itself the same name meanwhile (then choose again: each retry sees one more promise).
-    // A recorded output of a running job is the promise: two rips starting at once never get
-    // the same name, although their files do not exist yet to tell them apart.
+    // probe and choose; under the lock again, record the choice unless another rip was promised
+    // a name meanwhile (then choose again: that rip may have taken the same name, and may even
+    // have ended, its files created after the probe). A recorded output of a running job is the
+    // promise: two rips starting at once never get the same name, although their files do not
+    // exist yet to tell them apart. Every retry follows another job's promise, so it ends.
     while (true) {
         std::set<std::filesystem::path> reserved;
         std::vector<std::filesystem::path> earlier;  // of this disc, newest first
         std::filesystem::path own;                   // a re-queued job's name before the restart
+        std::uint64_t seen = 0;
         {
             std::lock_guard lock(mutex_);
+            seen = promises_;
             for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
                 const JobInfo& other = it->info;
                 if (other.id == job.id || other.output.empty()) {
@@ -301,14 +304,10 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
         }
 
         std::lock_guard lock(mutex_);
-        bool promised = false;
-        for (const Entry& e : entries_) {
-            promised |=
-                e.info.id != job.id && e.info.state == JobState::running && e.info.output == output;
-        }
-        if (promised) {
+        if (promises_ != seen) {
             continue;
         }
+        ++promises_;
         job.output = output;
         Entry* self = find(job.id);
         self->info.label = job.label;

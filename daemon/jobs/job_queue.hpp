@@ -108,6 +108,7 @@ class JobQueue {
     std::map<std::uint64_t, std::jthread> workers_;
     std::vector<std::jthread> finished_workers_;
     std::uint64_t next_id_ = 1;
+    std::uint64_t promises_ = 0;  // output names recorded by prepare(), ever
     bool stopping_ = false;
 };
 
