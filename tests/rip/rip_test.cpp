@@ -85,6 +85,7 @@ TEST(Rip, CancelledRipResumesWithoutRereading) {
     ASSERT_EQ(first.outcome, RipOutcome::cancelled) << first.reason;
     EXPECT_TRUE(first.resumable);
     EXPECT_EQ(first.output, dir / "Disc.iso.part");
+    EXPECT_EQ(first.unreadable_sectors, 0u) << "no read failed: the rest was never read";
     EXPECT_FALSE(std::filesystem::exists(dir / "Disc.iso"));
     expect_map_only_claims_durable_data(dir / "Disc.map", dir / "Disc.iso.part", source);
     std::uint64_t rescued = Mapfile::load(dir / "Disc.map").bytes_with(BlockStatus::finished);
