@@ -131,6 +131,10 @@ void Rip::open() {
     }
     auto part = std::filesystem::path(final_.string() + ".part");
     bool has_part = std::filesystem::exists(part);
+    if (has_part && !std::filesystem::exists(map_path_) && std::filesystem::is_regular_file(part) &&
+        std::filesystem::file_size(part) == 0) {
+        has_part = false;  // a crash before its first mapfile: nothing to resume, taken over
+    }
     if (has_part && std::filesystem::exists(map_path_)) {
         Mapfile earlier = Mapfile::load(map_path_);
         if (earlier.identity != o_.identity || earlier.device_size() != size) {
@@ -151,12 +155,19 @@ void Rip::open() {
     } else if (std::filesystem::exists(final_) || std::filesystem::exists(map_path_)) {
         throw CannotStart("the output " + final_.string() + " or its mapfile already exists");
     } else {
-        // The mapfile exists before the .part, so a .part never exists without one.
-        map_ = Mapfile(size);
-        map_.identity = o_.identity;
-        map_.save(map_path_, fs_);
+        // The .part first, so a failed create leaves no mapfile to block the name; it gets its
+        // size only once the mapfile exists, so a .part without one is empty.
         file_ = std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::truncate, this,
                                              fs_);
+        map_ = Mapfile(size);
+        map_.identity = o_.identity;
+        try {
+            map_.save(map_path_, fs_);
+        } catch (const std::exception&) {
+            std::error_code ignored;
+            std::filesystem::remove(part, ignored);
+            throw;
+        }
         file_->set_size(size);
     }
     result_.output = part;
