@@ -236,8 +236,9 @@ void JobQueue::set_options(const QueueOptions& options) {
     start_ready();  // max_parallel may have grown
 }
 
-DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
-    DiscInfo disc = identify_disc(job.request.source, job.request.udev_props, job.request.file);
+DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop) {
+    DiscInfo disc =
+        identify_disc(job.request.source, job.request.udev_props, job.request.file, stop);
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
@@ -324,7 +325,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
 
     RipResult result;
     try {
-        DiscInfo disc = prepare(job, options);
+        DiscInfo disc = prepare(job, options, stop);
         RipOptions rip_options = options.rip;
         rip_options.block_sectors =
             options.ecc_sectors ? options.ecc_sectors : ecc_block_sectors(disc.type);
@@ -333,6 +334,8 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
         spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
                      job.output.string());
         result = rip(job.request.source, job.output, rip_options, &forward, stop);
+    } catch (const IdentifyCancelled&) {
+        result = RipResult::without_rip(RipOutcome::cancelled, "cancelled", true);
     } catch (const std::exception& e) {
         result.outcome = RipOutcome::failed;
         result.reason = e.what();
