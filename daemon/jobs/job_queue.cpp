@@ -107,14 +107,27 @@ std::uint64_t JobQueue::submit(JobRequest request) {
         job.id = next_id_++;
         job.request = std::move(request);
         job.created = std::chrono::system_clock::now();
+        if (!job.request.refused.empty()) {
+            job.state = JobState::failed;
+            job.result = RipResult::without_rip(RipOutcome::failed, job.request.refused, false);
+            job.finished = job.created;
+        }
         entries_.push_back(Entry{job, {}});
-        waiting_.push_back(job.id);
+        if (!job.ended()) {
+            waiting_.push_back(job.id);
+        }
         save_journal();
         added = job;
         start_ready();
     }
+    if (added.ended()) {
+        spdlog::warn("job {}: failed: {}", added.id, added.request.refused);
+    }
     if (listener_) {
         listener_->on_added(added);
+        if (added.ended()) {
+            listener_->on_ended(added);
+        }
     }
     return added.id;
 }
