@@ -4,14 +4,29 @@
 
 #include <system_error>
 
+#include "media_kind.hpp"
+
 namespace freemkv {
 
 JobRequest rip_request(const Drive& drive, std::uint32_t uid) {
-    return JobRequest{.drive = drive.name,
-                      .source = drive.device,
-                      .udev_props = drive.properties,
-                      .media = media_key(drive),
-                      .uid = uid};
+    JobRequest request{.drive = drive.name,
+                       .source = drive.device,
+                       .udev_props = drive.properties,
+                       .media = media_key(drive),
+                       .uid = uid,
+                       .file = {},
+                       .refused = {}};
+    switch (media_kind(drive.properties)) {
+        case MediaKind::audio_cd:
+            request.refused = drive.name + ": audio CDs are not supported yet";
+            break;
+        case MediaKind::blank:
+            request.refused = drive.name + ": the disc is blank, there is nothing to rip";
+            break;
+        case MediaKind::data:
+            break;
+    }
+    return request;
 }
 
 DriveManager::DriveManager(const DriveOptions& options, JobQueue& queue, DriveListener& listener,
@@ -130,6 +145,10 @@ void DriveManager::gone(const std::string& name) {
 }
 
 void DriveManager::inserted(const Drive& drive, bool at_start) {
+    if (media_kind(drive.properties) == MediaKind::blank) {
+        spdlog::info("{}: blank disc inserted, ignored", drive.name);
+        return;
+    }
     std::string label = drive.media_label.empty() ? "(no label)" : drive.media_label;
     spdlog::info("{}: disc {} inserted", drive.name, label);
     if (!options_.auto_rip) {

@@ -73,13 +73,15 @@ void AsyncWriter::write_at(std::uint64_t offset, std::span<const std::byte> data
     while (!data.empty()) {
         std::size_t room_in_block = config_.block_bytes - current_.data.size();
         std::size_t n = std::min(data.size(), room_in_block);
-        if (in_flight_ + n > config_.buffer_bytes) {
+        // A block costs its whole buffer from its first byte on, however little it holds.
+        std::size_t cost = current_.data.empty() ? config_.block_bytes : 0;
+        if (in_flight_ + cost > config_.buffer_bytes) {
+            ++stats_.blocked_count;
             auto t0 = std::chrono::steady_clock::now();
-            room_.wait(lock, [&] { return error_ || in_flight_ + n <= config_.buffer_bytes; });
+            room_.wait(lock, [&] { return error_ || in_flight_ + cost <= config_.buffer_bytes; });
             Nanos waited = std::chrono::steady_clock::now() - t0;
             stats_.blocked_total += waited;
             stats_.blocked_longest = std::max(stats_.blocked_longest, waited);
-            ++stats_.blocked_count;
             throw_if_failed();
         }
         if (current_.data.capacity() < config_.block_bytes) {
@@ -87,7 +89,7 @@ void AsyncWriter::write_at(std::uint64_t offset, std::span<const std::byte> data
         }
         current_.data.insert(current_.data.end(), data.begin(),
                              data.begin() + static_cast<std::ptrdiff_t>(n));
-        in_flight_ += n;
+        in_flight_ += cost;
         stats_.peak_buffered = std::max(stats_.peak_buffered, in_flight_);
         next_offset_ += n;
         data = data.subspan(n);
@@ -136,6 +138,23 @@ ProducerStats AsyncWriter::stats() const {
     return stats_;
 }
 
+std::vector<AsyncWriter::Extent> AsyncWriter::unwritten() const {
+    std::lock_guard lock(mutex_);
+    if (!error_) {
+        return {};
+    }
+    std::vector<Extent> out = lost_;
+    for (const Block& b : queue_) {  // sealed after the failure
+        if (!b.data.empty()) {
+            out.push_back({b.offset, b.data.size()});
+        }
+    }
+    if (!current_.data.empty()) {
+        out.push_back({current_.offset, current_.data.size()});
+    }
+    return out;
+}
+
 void AsyncWriter::run() {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -159,7 +178,12 @@ void AsyncWriter::run() {
         }
         lock.lock();
         writing_ = false;
-        in_flight_ -= block.data.size();
+        if (!block.data.empty()) {
+            in_flight_ -= config_.block_bytes;
+            if (error) {
+                lost_.push_back({block.offset, block.data.size()});
+            }
+        }
         if (block.data.capacity() > 0) {
             block.data.clear();
             free_.push_back(std::move(block.data));
@@ -168,7 +192,10 @@ void AsyncWriter::run() {
             // Nothing after a failed write can be written safely; drop the rest and report.
             error_ = error;
             for (auto& b : queue_) {
-                in_flight_ -= b.data.size();
+                if (!b.data.empty()) {
+                    in_flight_ -= config_.block_bytes;
+                    lost_.push_back({b.offset, b.data.size()});
+                }
             }
             queue_.clear();
             room_.notify_all();

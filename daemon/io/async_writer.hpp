@@ -6,7 +6,11 @@
 // The producer blocks only when `buffer_bytes` are already in flight, and that time is counted.
 //
 // The first error on the writer thread (ENOSPC, EIO, ...) is rethrown to the producer by its next
-// write(), flush() or close(); data the writer already wrote stays in the file.
+// write(), flush() or close(); data the writer already wrote stays in the file, and unwritten()
+// tells what did not reach it.
+//
+// The bound is on memory: every block holding data costs a whole block_bytes buffer, so many
+// small writes at scattered offsets (a repair pass) are bounded like large ones.
 
 #include <condition_variable>
 #include <cstddef>
@@ -36,11 +40,16 @@ struct ProducerStats {
     Nanos blocked_total{0};    // time write() spent waiting for room
     Nanos blocked_longest{0};  // longest single wait
     std::uint64_t blocked_count = 0;
-    std::size_t peak_buffered = 0;  // most bytes held at once; never above buffer_bytes
+    std::size_t peak_buffered = 0;  // most buffer memory held at once; never above buffer_bytes
 };
 
 class AsyncWriter {
   public:
+    struct Extent {
+        std::uint64_t offset = 0;
+        std::uint64_t size = 0;
+    };
+
     AsyncWriter(OutputFile& file, const BufferConfig& config);
     // Stops the writer after draining what is queued; errors are logged, not thrown.
     ~AsyncWriter();
@@ -59,6 +68,9 @@ class AsyncWriter {
     void close();
 
     ProducerStats stats() const;
+    // After a failure: the data write() took that did not reach the file (the block that failed,
+    // whole, and everything behind it). Empty while nothing failed.
+    std::vector<Extent> unwritten() const;
 
   private:
     struct Block {
@@ -82,11 +94,12 @@ class AsyncWriter {
     std::vector<std::vector<std::byte>> free_;  // recycled block buffers
     Block current_;                             // block the producer is filling
     std::uint64_t next_offset_;                 // where the producer's next byte goes
-    std::size_t in_flight_ = 0;                 // bytes in queue_ + current_ + being written
+    std::size_t in_flight_ = 0;  // buffer memory of the blocks in queue_, current_, being written
     bool writing_ = false;
     bool stop_ = false;
     bool closed_ = false;
     std::exception_ptr error_;
+    std::vector<Extent> lost_;  // taken off the queue by the failure
     ProducerStats stats_;
 
     std::thread thread_;

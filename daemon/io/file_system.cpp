@@ -13,61 +13,60 @@
 
 namespace freemkv {
 
-namespace {
-
-class RealFileSystem final : public FileSystem {
-  public:
-    void sync_data(int fd, const std::filesystem::path& path, std::uint64_t written) override {
-        if (::fdatasync(fd) != 0) {
-            throw IoError("sync", path, written, errno);
-        }
+void KernelFileSystem::sync_data(int fd, const std::filesystem::path& path, std::uint64_t written) {
+    if (::fdatasync(fd) != 0) {
+        throw IoError("sync", path, written, errno);
     }
+}
 
-    void sync_file(int fd, const std::filesystem::path& path, std::uint64_t written) override {
-        if (::fsync(fd) != 0) {
-            throw IoError("sync", path, written, errno);
-        }
+void KernelFileSystem::sync_file(int fd, const std::filesystem::path& path, std::uint64_t written) {
+    if (::fsync(fd) != 0) {
+        throw IoError("sync", path, written, errno);
     }
+}
 
-    void rename(const std::filesystem::path& from, const std::filesystem::path& to) override {
-        if (::rename(from.c_str(), to.c_str()) != 0) {
-            throw IoError("rename to " + to.string() + " from", from, 0, errno);
-        }
+void KernelFileSystem::rename(const std::filesystem::path& from, const std::filesystem::path& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+        throw IoError("rename to " + to.string() + " from", from, 0, errno);
     }
+}
 
-    void rename_noreplace(const std::filesystem::path& from, const std::filesystem::path& to,
-                          std::uint64_t written) override {
-        if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
-            return;
-        }
-        if (errno != EINVAL) {
-            throw IoError("rename to " + to.string() + " from", from, written, errno);
-        }
-        // The filesystem has no RENAME_NOREPLACE (NFS): link() also refuses to replace.
-        if (::link(from.c_str(), to.c_str()) != 0) {
-            throw IoError("link to " + to.string() + " from", from, written, errno);
-        }
-        if (::unlink(from.c_str()) != 0) {
-            spdlog::warn("published {} but cannot remove {}: {}", to.string(), from.string(),
-                         std::strerror(errno));
-        }
+int KernelFileSystem::rename_exclusive(const std::filesystem::path& from,
+                                       const std::filesystem::path& to) {
+    return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
+}
+
+void KernelFileSystem::rename_noreplace(const std::filesystem::path& from,
+                                        const std::filesystem::path& to, std::uint64_t written) {
+    if (rename_exclusive(from, to) == 0) {
+        return;
     }
-
-    void sync_directory(const std::filesystem::path& dir) override {
-        UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!fd) {
-            throw IoError("open directory", dir, 0, errno);
-        }
-        if (::fsync(fd.get()) != 0) {
-            throw IoError("sync directory", dir, 0, errno);
-        }
+    // Filesystems without RENAME_NOREPLACE say so differently: NFS EINVAL, FUSE ENOSYS, SMB
+    // EOPNOTSUPP or EPERM. link() also refuses to replace; a real EPERM fails there again.
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP && errno != EPERM) {
+        throw IoError("rename to " + to.string() + " from", from, written, errno);
     }
-};
+    if (::link(from.c_str(), to.c_str()) != 0) {
+        throw IoError("link to " + to.string() + " from", from, written, errno);
+    }
+    if (::unlink(from.c_str()) != 0) {
+        spdlog::warn("published {} but cannot remove {}: {}", to.string(), from.string(),
+                     std::strerror(errno));
+    }
+}
 
-}  // namespace
+void KernelFileSystem::sync_directory(const std::filesystem::path& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+        throw IoError("open directory", dir, 0, errno);
+    }
+    if (::fsync(fd.get()) != 0) {
+        throw IoError("sync directory", dir, 0, errno);
+    }
+}
 
 FileSystem& real_file_system() {
-    static RealFileSystem fs;
+    static KernelFileSystem fs;
     return fs;
 }
 

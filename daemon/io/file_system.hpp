@@ -27,7 +27,8 @@ class FileSystem {
     // rename(2): `from` replaces `to` atomically. Throws IoError naming `from`.
     virtual void rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
     // Gives `from` the name `to` unless something already has it (then IoError with EEXIST):
-    // renameat2(RENAME_NOREPLACE), or where the filesystem lacks that (NFS) link() and unlink().
+    // renameat2(RENAME_NOREPLACE), or where the filesystem lacks that (NFS, FUSE, SMB) link()
+    // and unlink().
     // `written` is for errors, as in sync_data. Throws IoError naming `from`.
     virtual void rename_noreplace(const std::filesystem::path& from,
                                   const std::filesystem::path& to, std::uint64_t written) = 0;
@@ -35,7 +36,23 @@ class FileSystem {
     virtual void sync_directory(const std::filesystem::path& dir) = 0;
 };
 
-// The kernel's.
+// The kernel's. A class of its own so that a test can play a filesystem (FUSE, SMB, NFS) whose
+// renameat2() lacks RENAME_NOREPLACE.
+class KernelFileSystem : public FileSystem {
+  public:
+    void sync_data(int fd, const std::filesystem::path& path, std::uint64_t written) override;
+    void sync_file(int fd, const std::filesystem::path& path, std::uint64_t written) override;
+    void rename(const std::filesystem::path& from, const std::filesystem::path& to) override;
+    void rename_noreplace(const std::filesystem::path& from, const std::filesystem::path& to,
+                          std::uint64_t written) override;
+    void sync_directory(const std::filesystem::path& dir) override;
+
+  protected:
+    // renameat2(RENAME_NOREPLACE): 0, or -1 with errno set.
+    virtual int rename_exclusive(const std::filesystem::path& from,
+                                 const std::filesystem::path& to);
+};
+
 FileSystem& real_file_system();
 
 // The directory holding `path` ("." for a bare name): the one to sync after renaming `path`.

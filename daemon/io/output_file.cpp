@@ -96,6 +96,13 @@ void OutputFile::sync() {
     guarded([&] { fs_.sync_data(fd_.get(), part_path_, pos_); });
 }
 
+void OutputFile::discard(std::uint64_t offset, std::uint64_t size) {
+    if (::fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    static_cast<off_t>(offset), static_cast<off_t>(size)) != 0) {
+        throw IoError("discard a range of", part_path_, offset, errno);
+    }
+}
+
 void OutputFile::set_size(std::uint64_t bytes) {
     guarded([&] {
         if (::ftruncate(fd_.get(), static_cast<off_t>(bytes)) != 0) {

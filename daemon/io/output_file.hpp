@@ -42,6 +42,9 @@ class OutputFile {
     void finalize();
     // Makes everything written so far durable (fdatasync), without publishing.
     void sync();
+    // Gives back the disk space of [offset, offset + size), which then reads as zeros: bytes
+    // that will be written again, so that a full disk has room for a small file. Throws IoError.
+    void discard(std::uint64_t offset, std::uint64_t size);
     // Sets the file's size (a sparse extension reads as zeros). Throws IoError.
     void set_size(std::uint64_t bytes);
     // Makes the file durable and gives it its final name. Idempotent. Throws IoError, also

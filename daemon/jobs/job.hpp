@@ -38,6 +38,9 @@ struct JobRequest {
     std::string media;      // the medium's media_key() when a drive's insert started the job
     std::uint32_t uid = 0;  // who asked
     FileId file;            // an image's file when the caller's access was checked
+    // Not empty: the source cannot be ripped (an audio CD, a blank disc) and the job ends at
+    // once, failed, with this reason, without reading it.
+    std::string refused;
 };
 
 struct JobInfo {

@@ -122,14 +122,27 @@ std::uint64_t JobQueue::submit(JobRequest request) {
         job.id = next_id_++;
         job.request = std::move(request);
         job.created = std::chrono::system_clock::now();
+        if (!job.request.refused.empty()) {
+            job.state = JobState::failed;
+            job.result = RipResult::without_rip(RipOutcome::failed, job.request.refused, false);
+            job.finished = job.created;
+        }
         entries_.push_back(Entry{job, {}});
-        waiting_.push_back(job.id);
+        if (!job.ended()) {
+            waiting_.push_back(job.id);
+        }
         save_journal();
         added = job;
         start_ready();
     }
+    if (added.ended()) {
+        spdlog::warn("job {}: failed: {}", added.id, added.request.refused);
+    }
     if (listener_) {
         listener_->on_added(added);
+        if (added.ended()) {
+            listener_->on_ended(added);
+        }
     }
     return added.id;
 }
@@ -258,8 +271,9 @@ void JobQueue::set_options(const QueueOptions& options) {
     start_ready();  // max_parallel may have grown
 }
 
-DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options) {
-    DiscInfo disc = identify_disc(job.request.source, job.request.udev_props, job.request.file);
+DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop) {
+    DiscInfo disc =
+        identify_disc(job.request.source, job.request.udev_props, job.request.file, stop);
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
@@ -386,7 +400,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     RipResult result;
     try {
         const JobInfo recorded = job;  // the journal's name and disc, if it was re-queued
-        DiscInfo disc = prepare(job, options);
+        DiscInfo disc = prepare(job, options, stop);
         auto published = published_before(recorded, job, disc, options);
         RipOptions rip_options = options.rip;
         rip_options.block_sectors =
@@ -397,6 +411,8 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
                      job.output.string());
         result = published ? *published
                            : rip(job.request.source, job.output, rip_options, &forward, stop);
+    } catch (const IdentifyCancelled&) {
+        result = RipResult::without_rip(RipOutcome::cancelled, "cancelled", true);
     } catch (const std::exception& e) {
         result.outcome = RipOutcome::failed;
         result.reason = e.what();

@@ -88,7 +88,7 @@ class JobQueue {
     void start_ready();  // caller holds mutex_
     void run(std::uint64_t id, std::stop_token stop);
     // Identifies the disc and chooses the output path (the earlier one, to resume).
-    DiscInfo prepare(JobInfo& job, const QueueOptions& options);
+    DiscInfo prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop);
     // Posts a snapshot to journal_writer_; caller holds mutex_.
     void save_journal();
     Entry* find(std::uint64_t id);  // caller holds mutex_

@@ -2,6 +2,7 @@
 
 #include <blkid/blkid.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,12 +41,77 @@ std::string describe(const std::filesystem::path& path) {
     return path.string() + ": ";
 }
 
-// Reads up to `length` bytes at `offset`, fewer only at the end of the medium.
-std::vector<unsigned char> read_at(const UniqueFd& fd, const std::filesystem::path& path,
-                                   std::uint64_t offset, std::uint64_t length) {
-    std::vector<unsigned char> data(length);
-    data.resize(pread_full(fd.get(), std::as_writable_bytes(std::span(data)), offset, path));
+constexpr std::size_t kPieceBytes = 32 * 1024;
+
+struct Free {
+    void operator()(void* p) const { std::free(p); }
+};
+
+// Reads up to `length` bytes at `offset`, fewer only at the end of the medium, the way the rip
+// reads: O_DIRECT where the source takes it (a buffered read of a scratched start makes the
+// kernel retry page by page, for minutes), in pieces, checking `stop` before each.
+std::vector<unsigned char> read_area(const UniqueFd& fd, const std::filesystem::path& path,
+                                     std::uint64_t offset, std::uint64_t length,
+                                     const std::stop_token& stop) {
+    void* p = nullptr;
+    if (::posix_memalign(&p, 4096, kPieceBytes) != 0) {
+        throw std::bad_alloc();
+    }
+    std::unique_ptr<unsigned char, Free> buffer(static_cast<unsigned char*>(p));
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    bool direct = flags >= 0 && ::fcntl(fd.get(), F_SETFL, flags | O_DIRECT) == 0;
+    auto buffered = [&] {
+        if (direct) {
+            direct = false;
+            (void)::fcntl(fd.get(), F_SETFL, flags);  // best effort: reads stay correct either way
+        }
+    };
+    std::vector<unsigned char> data;
+    data.reserve(length);
+    try {
+        while (data.size() < length) {
+            if (stop.stop_requested()) {
+                throw IdentifyCancelled(describe(path) + "identification cancelled");
+            }
+            std::size_t n = std::min<std::uint64_t>(kPieceBytes, length - data.size());
+            ssize_t got =
+                ::pread(fd.get(), buffer.get(), n, static_cast<off_t>(offset + data.size()));
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got < 0 && errno == EINVAL && direct) {
+                buffered();  // larger alignment than a sector (4Kn storage): through the cache
+                continue;
+            }
+            if (got < 0) {
+                throw IoError("read", path, offset + data.size(), errno);
+            }
+            if (got == 0) {
+                break;
+            }
+            data.insert(data.end(), buffer.get(), buffer.get() + got);
+        }
+    } catch (...) {
+        buffered();
+        throw;
+    }
+    buffered();
     return data;
+}
+
+// A memory file the size of the disc holding only `area` at `offset`: blkid probes it instead of
+// the medium, so everything it looks at was read (interruptibly) once.
+UniqueFd memory_copy(const std::filesystem::path& path, std::uint64_t size, std::uint64_t offset,
+                     const std::vector<unsigned char>& area) {
+    UniqueFd fd(::memfd_create("freemkv-identify", MFD_CLOEXEC));
+    if (!fd) {
+        throw IoError("create a memory file for", path, 0, errno);
+    }
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
+        throw IoError("size a memory file for", path, size, errno);
+    }
+    pwrite_full(fd.get(), std::as_bytes(std::span(area)), offset, path);
+    return fd;
 }
 
 struct ProbeDeleter {
@@ -172,18 +238,12 @@ class Fnv1a64 {
     std::uint64_t hash_ = 0xcbf29ce484222325ULL;
 };
 
-std::string compute_identity(const UniqueFd& fd, const DiscInfo& info) {
+std::string compute_identity(const std::vector<unsigned char>& area, const DiscInfo& info) {
     Fnv1a64 hash;
     hash.add(info.size_bytes);
     if (info.start_unreadable) {
         hash.add(std::string("start unreadable"));
-    } else if (info.size_bytes > kIdentityOffset) {
-        auto length = std::min(kIdentityBytes, info.size_bytes - kIdentityOffset);
-        auto area = read_at(fd, info.source, kIdentityOffset, length);
-        if (area.size() != length) {
-            throw IoError("read (medium ended early)", info.source, kIdentityOffset + area.size(),
-                          EIO);
-        }
+    } else {
         hash.add(area.data(), area.size());
     }
     hash.add(info.uuid);
@@ -213,8 +273,8 @@ void expect_same_file(int fd, const FileId& expected, const std::filesystem::pat
 }
 
 DiscInfo identify_disc(const std::filesystem::path& source,
-                       const std::map<std::string, std::string>& udev_props,
-                       const FileId& expected) {
+                       const std::map<std::string, std::string>& udev_props, const FileId& expected,
+                       std::stop_token stop) {
     DiscInfo info;
     info.source = source;
 
@@ -253,9 +313,18 @@ DiscInfo identify_disc(const std::filesystem::path& source,
                         "-byte sectors (truncated image?)");
     }
 
+    std::vector<unsigned char> area;
     try {
-        probe_filesystem(fd, source, info);
-        info.identity = compute_identity(fd, info);
+        if (info.size_bytes > kIdentityOffset) {
+            auto length = std::min(kIdentityBytes, info.size_bytes - kIdentityOffset);
+            area = read_area(fd, source, kIdentityOffset, length, stop);
+            if (area.size() != length) {
+                throw IoError("read (medium ended early)", source, kIdentityOffset + area.size(),
+                              EIO);
+            }
+        }
+        probe_filesystem(memory_copy(source, info.size_bytes, kIdentityOffset, area), source, info);
+        info.identity = compute_identity(area, info);
     } catch (const IoError& e) {
         if (e.code().value() != EIO) {
             throw;
@@ -271,7 +340,7 @@ DiscInfo identify_disc(const std::filesystem::path& source,
         info.label = udev("ID_FS_LABEL");
         info.uuid = udev("ID_FS_UUID");
         info.volume_id = udev("ID_FS_VOLUME_SET_ID");
-        info.identity = compute_identity(fd, info);
+        info.identity = compute_identity(area, info);
     }
 
     if (auto type = type_from_udev(udev_props)) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,12 @@ namespace freemkv {
 
 // The medium cannot be ripped as it is: not a disc or image, empty, or truncated mid-sector.
 class DiscError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// identify_disc was stopped through its stop token before it was done.
+class IdentifyCancelled : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
@@ -76,9 +83,11 @@ struct DiscInfo {
 // guessed from the size (type_guessed): up to 900 MiB cd, up to a dual-layer DVD dvd, else bd.
 // Throws IoError when a system call fails (missing path; a read error other than EIO, which is
 // start_unreadable) and DiscError when the source is not something that can be ripped.
+// The medium is read as the rip reads it (bypassing the page cache where the source allows, in
+// pieces of 32 KiB) and `stop` is checked between pieces: IdentifyCancelled.
 DiscInfo identify_disc(const std::filesystem::path& source,
                        const std::map<std::string, std::string>& udev_props = {},
-                       const FileId& expected = {});
+                       const FileId& expected = {}, std::stop_token stop = {});
 
 // Sectors per read request: the medium's ECC unit, so one bad spot costs exactly one unit.
 // DVD 16 (32 KiB ECC block), BD 32 (64 KiB cluster). CD has no multi-sector ECC block (CIRC

@@ -116,4 +116,12 @@ ReadStatus DiscReader::read(std::uint64_t pos, std::size_t n) {
     return ReadStatus::ok;
 }
 
+ReadStatus DiscReader::probe(std::uint64_t pos, std::size_t n) {
+    ReadStatus status = read(pos, n);
+    if (status == ReadStatus::ok) {
+        bytes_read_ -= n;
+    }
+    return status;
+}
+
 }  // namespace freemkv

@@ -37,6 +37,8 @@ class DiscReader {
     // Reads exactly `n` bytes at `pos` (n <= max_read, pos + n <= size(), both multiples of 512)
     // into data().
     ReadStatus read(std::uint64_t pos, std::size_t n);
+    // read(), for a check of the medium rather than for its data: not counted in bytes_read().
+    ReadStatus probe(std::uint64_t pos, std::size_t n);
     // The bytes of the last successful read.
     std::span<const std::byte> data() const { return {buffer_.get(), last_size_}; }
     bool direct() const { return direct_; }

@@ -76,10 +76,15 @@ class Rip final : public WritebackObserver {
     void interrupt();
     // Reads [pos, pos + n) and queues it for writing; marks the map.
     ReadStatus read_range(std::uint64_t pos, std::uint64_t n);
+    // After many failed reads in a row: throws MediumRemoved if a sector read well before fails
+    // now too.
+    void probe_medium();
+    void checkpoint_durable();
     void checkpoint();
     void tick();  // progress and checkpoints, when due; cancellation
     void report(bool force);
     std::uint64_t unreadable_sectors() const;
+    std::uint64_t failed_sectors() const;
 
     std::filesystem::path source_;
     std::filesystem::path final_;
@@ -98,6 +103,7 @@ class Rip final : public WritebackObserver {
     RipResult result_;
     std::string phase_ = "sweep";
     PassReport* pass_ = nullptr;
+    unsigned failures_in_a_row_ = 0;
 
     Clock::time_point last_checkpoint_ = Clock::now();
     Clock::time_point last_report_ = Clock::now();
@@ -125,6 +131,10 @@ void Rip::open() {
     }
     auto part = std::filesystem::path(final_.string() + ".part");
     bool has_part = std::filesystem::exists(part);
+    if (has_part && !std::filesystem::exists(map_path_) && std::filesystem::is_regular_file(part) &&
+        std::filesystem::file_size(part) == 0) {
+        has_part = false;  // a crash before its first mapfile: nothing to resume, taken over
+    }
     if (has_part && std::filesystem::exists(map_path_)) {
         Mapfile earlier = Mapfile::load(map_path_);
         if (earlier.identity != o_.identity || earlier.device_size() != size) {
@@ -145,12 +155,19 @@ void Rip::open() {
     } else if (std::filesystem::exists(final_) || std::filesystem::exists(map_path_)) {
         throw CannotStart("the output " + final_.string() + " or its mapfile already exists");
     } else {
-        // The mapfile exists before the .part, so a .part never exists without one.
-        map_ = Mapfile(size);
-        map_.identity = o_.identity;
-        map_.save(map_path_, fs_);
+        // The .part first, so a failed create leaves no mapfile to block the name; it gets its
+        // size only once the mapfile exists, so a .part without one is empty.
         file_ = std::make_unique<OutputFile>(final_, o_.writeback, OutputFile::Mode::truncate, this,
                                              fs_);
+        map_ = Mapfile(size);
+        map_.identity = o_.identity;
+        try {
+            map_.save(map_path_, fs_);
+        } catch (const std::exception&) {
+            std::error_code ignored;
+            std::filesystem::remove(part, ignored);
+            throw;
+        }
         file_->set_size(size);
     }
     result_.output = part;
@@ -165,13 +182,39 @@ ReadStatus Rip::read_range(std::uint64_t pos, std::uint64_t n) {
         writer_->write_at(pos, reader_->data());
         map_.set(pos, n, BlockStatus::finished);
         pass_->bytes_read += n;
+        failures_in_a_row_ = 0;
     } else if (status == ReadStatus::bad) {
         ++pass_->failed_reads;
+        if (++failures_in_a_row_ >= o_.probe_after_failures) {
+            probe_medium();
+        }
     } else {
         throw MediumRemoved("the medium was removed (" +
                             std::generic_category().message(reader_->last_error()) + ")");
     }
     return status;
+}
+
+void Rip::probe_medium() {
+    failures_in_a_row_ = 0;
+    // The first good sector: read longest ago, so the drive's cache is least likely to serve it.
+    auto finished = map_.ranges_with(BlockStatus::finished);
+    if (finished.empty()) {
+        return;  // nothing was ever read: a damaged start cannot be told from a dead medium
+    }
+    std::uint64_t good = finished.front().pos;
+    ReadStatus status = reader_->probe(good, o_.sector_size);
+    if (status == ReadStatus::ok) {
+        return;  // a damaged zone: the medium still reads
+    }
+    if (status == ReadStatus::removed) {
+        throw MediumRemoved("the medium was removed (" +
+                            std::generic_category().message(reader_->last_error()) + ")");
+    }
+    throw MediumRemoved("the medium stopped reading: sector " +
+                        std::to_string(good / o_.sector_size) + ", read before, fails now too (" +
+                        std::generic_category().message(reader_->last_error()) +
+                        "); the drive or disc failed, so the rip stopped and can be resumed");
 }
 
 void Rip::sweep() {
@@ -253,6 +296,12 @@ std::uint64_t Rip::unreadable_sectors() const {
     return (map_.device_size() - map_.bytes_with(BlockStatus::finished)) / o_.sector_size;
 }
 
+std::uint64_t Rip::failed_sectors() const {
+    return (map_.bytes_with(BlockStatus::non_trimmed) + map_.bytes_with(BlockStatus::non_scraped) +
+            map_.bytes_with(BlockStatus::bad_sector)) /
+           o_.sector_size;
+}
+
 void Rip::checkpoint() {
     writer_->post([this, snapshot = map_] {
         file_->sync();
@@ -281,10 +330,7 @@ void Rip::report(bool force) {
     p.bytes_total = map_.device_size();
     p.bytes_done = map_.bytes_with(BlockStatus::finished);
     p.bytes_read = reader_->bytes_read();
-    p.unreadable_sectors =
-        (map_.bytes_with(BlockStatus::non_trimmed) + map_.bytes_with(BlockStatus::non_scraped) +
-         map_.bytes_with(BlockStatus::bad_sector)) /
-        o_.sector_size;
+    p.unreadable_sectors = failed_sectors();
     double dt = std::chrono::duration<double>(now - last_report_).count();
     if (dt > 0) {
         double instant = static_cast<double>(p.bytes_read - last_report_bytes_) / dt;
@@ -328,11 +374,66 @@ void Rip::finish() {
 }
 
 // Stops cleanly after a cancel or a lost medium: what was read is made durable and recorded.
+// Sectors never read are not unreadable: only those that failed count.
 void Rip::interrupt() {
     checkpoint();
     writer_->close();
-    result_.unreadable_sectors = unreadable_sectors();
+    result_.unreadable_sectors = failed_sectors();
     result_.resumable = true;
+}
+
+// After a failed write (disk full): the bytes written before it are made durable and the map
+// claims exactly those, so a resume after freeing space does not read them again. A failure of
+// the write-back itself (EIO) is different: its error may already have been reported to this
+// file, so an fdatasync now could succeed without the data, and the last checkpoint stays.
+//
+// On a full disk the new map needs a block of its own: the space of what the map does not claim
+// (the failed write's partial bytes) is given back first, then, if that is not enough, that of
+// the last MiB it claims.
+void Rip::checkpoint_durable() {
+    Mapfile durable = map_;
+    auto lost = writer_->unwritten();
+    for (const AsyncWriter::Extent& e : lost) {
+        durable.set(e.offset, e.size, BlockStatus::non_tried);
+    }
+    auto give_back_the_last_mib = [&] {
+        auto finished = durable.ranges_with(BlockStatus::finished);
+        if (finished.empty()) {
+            return;
+        }
+        std::uint64_t n = std::min<std::uint64_t>(finished.back().size, 1 * MiB);
+        std::uint64_t pos = finished.back().end() - n;
+        durable.set(pos, n, BlockStatus::non_tried);
+        file_->discard(pos, n);
+    };
+    for (int attempt = 0;; ++attempt) {
+        try {
+            file_->sync();
+            durable.save(map_path_, fs_);
+            return;
+        } catch (const IoError& e) {
+            if (attempt < 2 && e.code() == std::errc::no_space_on_device) {
+                try {
+                    if (attempt == 0) {
+                        for (const AsyncWriter::Extent& x : lost) {
+                            file_->discard(x.offset, x.size);
+                        }
+                    } else {
+                        give_back_the_last_mib();
+                    }
+                    continue;
+                } catch (const std::exception& again) {
+                    spdlog::warn("{}: cannot make room: {}", file_->part_path().string(),
+                                 again.what());
+                }
+            }
+            spdlog::warn(
+                "{}: cannot record what was written before the failure, the last "
+                "checkpoint stays: {}",
+                map_path_.string(), e.what());
+            return;
+        }
+    }
 }
 
 RipResult Rip::run() {
@@ -371,14 +472,18 @@ RipResult Rip::run() {
         // The destination failed (disk full, I/O error). The last checkpoint is on disk.
         result_.outcome = RipOutcome::failed;
         result_.reason = std::string(e.what()) + ": " + e.code().message();
-        result_.resumable = std::filesystem::exists(map_path_);
         if (writer_) {
             try {
                 writer_->close();
             } catch (const std::exception&) {
                 // Same failure, already reported above.
             }
+            if (e.op() == "write" && e.path() == file_->part_path()) {
+                checkpoint_durable();
+            }
         }
+        result_.resumable = std::filesystem::exists(map_path_);
+        result_.unreadable_sectors = failed_sectors();
     } catch (const std::exception& e) {
         result_.outcome = RipOutcome::failed;
         result_.reason = e.what();

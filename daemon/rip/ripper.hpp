@@ -46,6 +46,9 @@ struct RipOptions {
     Nanos checkpoint_interval = std::chrono::seconds(5);
     Nanos progress_interval = std::chrono::milliseconds(250);
     bool skip_on_error = true;  // sweep jumps over damaged zones (off only to measure it)
+    // After this many failed reads in a row, a sector read well before is read again: if it
+    // fails too, the medium is dead (not damaged here) and the rip stops, resumable.
+    unsigned probe_after_failures = 8;
     PolicyConfig writeback;
     BufferConfig buffer;
     std::string identity;  // the disc's fingerprint; a .part is resumed only by the same disc
@@ -82,6 +85,7 @@ struct RipResult {
     bool resumed = false;           // continued from an earlier .part
     std::filesystem::path output;   // the published file, or the .part left behind
     std::filesystem::path mapfile;  // empty once removed after a clean rip
+    // Sectors that were read and failed; on a published image also those never read (zeros).
     std::uint64_t unreadable_sectors = 0;
     std::uint64_t bytes_read = 0;  // read from the medium by this run
     std::vector<PassReport> passes;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "media_kind.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
@@ -98,6 +99,27 @@ struct Rig {
     JobQueue queue;
     DriveManager manager;
 };
+
+// A CD as udev's cdrom_id describes it: `audio` and `data` tracks; a blank one has none.
+Drive cd(const std::string& name, int audio, int data, bool blank = false) {
+    Drive d = drive(name);
+    d.media_present = true;
+    d.properties.insert({{"ID_CDROM_MEDIA", "1"}, {"ID_CDROM_MEDIA_CD_R", "1"}});
+    if (blank) {
+        d.properties.insert({{"ID_CDROM_MEDIA_STATE", "blank"}});
+        return d;
+    }
+    d.properties.insert({{"ID_CDROM_MEDIA_STATE", "complete"},
+                         {"ID_CDROM_MEDIA_SESSION_COUNT", "1"},
+                         {"ID_CDROM_MEDIA_TRACK_COUNT", std::to_string(audio + data)}});
+    if (audio > 0) {
+        d.properties.insert({{"ID_CDROM_MEDIA_TRACK_COUNT_AUDIO", std::to_string(audio)}});
+    }
+    if (data > 0) {
+        d.properties.insert({{"ID_CDROM_MEDIA_TRACK_COUNT_DATA", std::to_string(data)}});
+    }
+    return d;
+}
 
 TEST(DriveManager, AnInsertQueuesOneJobForTheDisc) {
     Rig rig;
@@ -244,6 +266,61 @@ TEST(DriveManager, RefreshReadsTheDriveAgainAndReloadAppliesTheGlobs) {
     rig.manager.reload({});
     EXPECT_TRUE(rig.manager.drives().empty()) << "no longer listed: gone";
     EXPECT_EQ(rig.jobs().at(0).state, JobState::cancelled);
+}
+
+// The daemon cannot rip audio CDs yet: the job ends at once, with the reason, and nothing reads
+// the disc (the queue starts no worker here, so an ended job was never run).
+TEST(DriveManager, AnAudioCdEndsAtOnceWithAReason) {
+    Rig rig;
+    rig.manager.on_event(cd("sr0", 12, 0), true);
+    auto jobs = rig.jobs();
+    ASSERT_EQ(jobs.size(), 1u);
+    EXPECT_EQ(jobs[0].state, JobState::failed);
+    ASSERT_TRUE(jobs[0].result.has_value());
+    EXPECT_NE(jobs[0].result->reason.find("audio CDs are not supported"), std::string::npos)
+        << jobs[0].result->reason;
+    EXPECT_FALSE(jobs[0].result->resumable);
+    EXPECT_FALSE(rig.manager.busy("sr0"));
+    EXPECT_TRUE(rig.ejected.empty());
+    for (int i = 0; i < 3; ++i) {
+        rig.manager.on_event(cd("sr0", 12, 0), true);
+    }
+    EXPECT_EQ(rig.jobs().size(), 1u) << "udev re-announced the same disc";
+
+    // A mixed-mode CD has a data track to rip.
+    rig.manager.on_event(cd("sr1", 10, 1), true);
+    ASSERT_EQ(rig.jobs().size(), 2u);
+    EXPECT_EQ(rig.jobs()[1].state, JobState::queued);
+}
+
+TEST(DriveManager, ABlankDiscIsIgnored) {
+    Rig rig;
+    rig.manager.on_event(cd("sr0", 0, 0, true), true);
+    rig.manager.on_event(cd("sr0", 0, 0, true), true);
+    EXPECT_TRUE(rig.jobs().empty());
+    EXPECT_FALSE(rig.manager.busy("sr0"));
+    EXPECT_EQ(rig.manager.drives().count("sr0"), 1u);
+
+    // Burnt and put back: a data disc now.
+    rig.manager.on_event(drive("sr0", "BURNT"), true);
+    EXPECT_EQ(rig.jobs().size(), 1u);
+}
+
+TEST(DriveManager, MediaKindFromUdev) {
+    EXPECT_EQ(media_kind(cd("sr0", 12, 0).properties), MediaKind::audio_cd);
+    EXPECT_EQ(media_kind(cd("sr0", 10, 1).properties), MediaKind::data);
+    EXPECT_EQ(media_kind(cd("sr0", 0, 1).properties), MediaKind::data);
+    EXPECT_EQ(media_kind(cd("sr0", 0, 0, true).properties), MediaKind::blank);
+    EXPECT_EQ(media_kind(drive("sr0", "MOVIE").properties), MediaKind::data);
+    auto blank_dvd = drive("sr0").properties;
+    blank_dvd.insert({{"ID_CDROM_MEDIA", "1"},
+                      {"ID_CDROM_MEDIA_DVD_PLUS_R", "1"},
+                      {"ID_CDROM_MEDIA_STATE", "blank"}});
+    EXPECT_EQ(media_kind(blank_dvd), MediaKind::blank);
+    // Audio tracks on something that is not a CD are not an audio CD.
+    auto dvd = drive("sr0", "MOVIE").properties;
+    dvd.insert({{"ID_CDROM_MEDIA_TRACK_COUNT_AUDIO", "2"}});
+    EXPECT_EQ(media_kind(dvd), MediaKind::data);
 }
 
 }  // namespace

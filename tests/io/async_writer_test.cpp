@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <random>
+#include <thread>
 
 #include "io_error.hpp"
 #include "support/test_support.hpp"
@@ -80,9 +83,59 @@ TEST(AsyncWriter, WriterErrorReachesTheProducerWithPathAndOffset) {
         EXPECT_EQ(e.path(), out.part_path());
         EXPECT_EQ(e.offset(), too_far);
     }
-    // Data written before the failure is still in the file.
+    // Data written before the failure is still in the file; what failed is told apart.
     EXPECT_EQ(read_file(out.part_path()), data);
     EXPECT_THROW(writer.close(), IoError);
+    auto lost = writer.unwritten();
+    ASSERT_FALSE(lost.empty());
+    EXPECT_EQ(lost.front().offset, too_far);
+    EXPECT_EQ(lost.front().size, data.size());
+    for (const AsyncWriter::Extent& e : lost) {
+        EXPECT_GE(e.offset, too_far) << "the first MiB reached the file";
+    }
+}
+
+// Small writes at scattered offsets (a repair pass) each fill a block buffer of their own. The
+// bound is on that memory, not on the bytes written: otherwise 64 MiB of 2 KiB writes would hold
+// 32768 buffers of 1 MiB.
+TEST(AsyncWriter, ManySmallScatteredWritesAreBoundedByTheMemoryTheyHold) {
+    TempDir dir;
+    BufferConfig buffer{.buffer_bytes = 4 * MiB, .block_bytes = 1 * MiB};
+    OutputFile out(dir / "s.iso", small_chunks());
+    AsyncWriter writer(out, buffer);
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    writer.post([released] { released.wait(); });  // a stuck disk
+    constexpr int kWrites = 64;
+    constexpr std::uint64_t kStride = 64 * 1024;
+    auto sector = random_bytes(2048, 15);
+    std::atomic<int> done{0};
+    std::thread producer([&] {
+        for (int i = 0; i < kWrites; ++i) {
+            writer.write_at(static_cast<std::uint64_t>(i) * kStride, sector);
+            ++done;
+        }
+    });
+    // Either the producer waits for room or it got through everything without waiting.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (writer.stats().blocked_count == 0 && done < kWrites &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    int before_release = done;
+    bool blocked = writer.stats().blocked_count > 0;
+    release.set_value();
+    producer.join();
+    writer.close();
+    EXPECT_TRUE(blocked) << before_release << " scattered writes taken with the disk stuck";
+    EXPECT_LE(before_release, 4) << "4 MiB hold four 1 MiB blocks";
+    EXPECT_LE(writer.stats().peak_buffered, buffer.buffer_bytes);
+    auto file = read_file(out.part_path());
+    ASSERT_EQ(file.size(), (kWrites - 1) * kStride + sector.size());
+    for (int i = 0; i < kWrites; ++i) {
+        auto at = file.begin() + static_cast<std::ptrdiff_t>(i * kStride);
+        ASSERT_TRUE(std::equal(sector.begin(), sector.end(), at)) << "write " << i;
+    }
 }
 
 TEST(AsyncWriter, RejectsABufferSmallerThanTwoBlocks) {

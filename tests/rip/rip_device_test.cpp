@@ -208,6 +208,63 @@ TEST(RipDevice, PulledMediumFailsCleanlyAndResumes) {
     EXPECT_EQ(read_file(dir / "Disc.iso"), source);
 }
 
+// The medium dies in place a third into the rip: every read fails from then on, but the size
+// stays (a drive that stopped delivering, not an opened tray).
+struct KillMedium : RipObserver {
+    std::filesystem::path dead_file;
+    bool killed = false;
+    void on_progress(const RipProgress& p) override {
+        if (!killed && p.bytes_done * 3 >= p.bytes_total) {
+            killed = true;
+            write_file(dead_file, {});
+        }
+    }
+};
+
+TEST(RipDevice, MediumDeadInPlaceFailsWithoutPublishingAndResumes) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    auto source = random_bytes(96 * MiB, 47);
+    write_file(dir / "disc.img", source);
+    FaultFs fs(dir / "disc.img", "--read-only --dead-file " + (dir / "dead").string());
+    LoopDevice loop(fs.disk());
+    KillMedium kill;
+    kill.dead_file = dir / "dead";
+    RipOptions o = options();
+    o.repair_budget = std::chrono::seconds(60);  // bounds the test before the fix
+    RipResult first = rip(loop.device(), dir / "Disc.iso", o, &kill);
+    ASSERT_TRUE(kill.killed);
+    EXPECT_EQ(first.outcome, RipOutcome::failed) << first.reason;
+    EXPECT_NE(first.reason.find("medium"), std::string::npos) << first.reason;
+    EXPECT_TRUE(first.resumable);
+    EXPECT_FALSE(std::filesystem::exists(dir / "Disc.iso")) << "nothing is published";
+    EXPECT_EQ(first.output, dir / "Disc.iso.part");
+    ASSERT_TRUE(std::filesystem::exists(dir / "Disc.iso.part"));
+    ASSERT_TRUE(std::filesystem::exists(dir / "Disc.map"));
+    std::uint64_t failed_reads = 0;
+    for (const PassReport& pass : first.passes) {
+        failed_reads += pass.failed_reads;
+    }
+    EXPECT_LE(failed_reads, 2 * o.probe_after_failures) << "it stops, it does not grind";
+    Mapfile map = Mapfile::load(dir / "Disc.map");
+    std::uint64_t rescued = map.bytes_with(BlockStatus::finished);
+    EXPECT_GE(rescued, source.size() / 3) << "everything read before it died is checkpointed";
+    auto part = read_file(dir / "Disc.iso.part");
+    for (const MapRange& range : map.ranges_with(BlockStatus::finished)) {
+        ASSERT_TRUE(std::equal(part.begin() + static_cast<std::ptrdiff_t>(range.pos),
+                               part.begin() + static_cast<std::ptrdiff_t>(range.end()),
+                               source.begin() + static_cast<std::ptrdiff_t>(range.pos)));
+    }
+
+    // The drive works again: the rip continues from the map.
+    std::filesystem::remove(dir / "dead");
+    RipResult second = rip(loop.device(), dir / "Disc.iso", options());
+    ASSERT_EQ(second.outcome, RipOutcome::ok) << second.reason;
+    EXPECT_TRUE(second.resumed);
+    EXPECT_EQ(second.bytes_read, source.size() - rescued);
+    EXPECT_EQ(read_file(dir / "Disc.iso"), source);
+}
+
 TEST(RipDevice, FullDiskFailsWithTheReasonAndKeepsWhatIsDurable) {
     FREEMKV_REQUIRE_ROOT();
     TempDir dir;
@@ -236,6 +293,42 @@ TEST(RipDevice, FullDiskFailsWithTheReasonAndKeepsWhatIsDurable) {
     write_file(dir / "small.img", small);
     RipResult ok = rip(dir / "small.img", dir / "Small.iso", options());
     EXPECT_EQ(ok.outcome, RipOutcome::ok) << ok.reason;
+}
+
+// A rip that fills the disk between two checkpoints: what reached the .part before the failed
+// write is made durable and claimed by the map, so freeing space and ripping again continues
+// from there instead of from the last periodic checkpoint (here: none at all).
+TEST(RipDevice, FullDiskCheckpointsWhatWasWrittenAndResumesAfterFreeingSpace) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    auto source = random_bytes(64 * MiB, 48);
+    write_file(dir / "disc.img", source);
+    LoopExt4 lib(96 * MiB);
+    write_file(lib.mount_point() / "filler", random_bytes(56 * MiB, 49));
+    auto out = lib.mount_point() / "Disc.iso";
+    RipOptions o = options();
+    o.checkpoint_interval = std::chrono::hours(1);
+    RipResult first = rip(dir / "disc.img", out, o);
+    ASSERT_EQ(first.outcome, RipOutcome::failed) << first.reason;
+    EXPECT_NE(first.reason.find("No space left on device"), std::string::npos) << first.reason;
+    EXPECT_TRUE(first.resumable);
+    EXPECT_FALSE(std::filesystem::exists(out));
+    Mapfile map = Mapfile::load(lib.mount_point() / "Disc.map");
+    std::uint64_t rescued = map.bytes_with(BlockStatus::finished);
+    EXPECT_GT(rescued, 0u) << "what was written before the disk filled is claimed";
+    auto part = read_file(out.string() + ".part");
+    for (const MapRange& range : map.ranges_with(BlockStatus::finished)) {
+        ASSERT_TRUE(std::equal(part.begin() + static_cast<std::ptrdiff_t>(range.pos),
+                               part.begin() + static_cast<std::ptrdiff_t>(range.end()),
+                               source.begin() + static_cast<std::ptrdiff_t>(range.pos)));
+    }
+
+    std::filesystem::remove(lib.mount_point() / "filler");
+    RipResult second = rip(dir / "disc.img", out, options());
+    ASSERT_EQ(second.outcome, RipOutcome::ok) << second.reason;
+    EXPECT_TRUE(second.resumed);
+    EXPECT_EQ(second.bytes_read, source.size() - rescued) << "what was claimed is not read again";
+    EXPECT_EQ(read_file(out), source);
 }
 
 }  // namespace

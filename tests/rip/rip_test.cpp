@@ -85,6 +85,7 @@ TEST(Rip, CancelledRipResumesWithoutRereading) {
     ASSERT_EQ(first.outcome, RipOutcome::cancelled) << first.reason;
     EXPECT_TRUE(first.resumable);
     EXPECT_EQ(first.output, dir / "Disc.iso.part");
+    EXPECT_EQ(first.unreadable_sectors, 0u) << "no read failed: the rest was never read";
     EXPECT_FALSE(std::filesystem::exists(dir / "Disc.iso"));
     expect_map_only_claims_durable_data(dir / "Disc.map", dir / "Disc.iso.part", source);
     std::uint64_t rescued = Mapfile::load(dir / "Disc.map").bytes_with(BlockStatus::finished);
@@ -126,6 +127,31 @@ TEST(Rip, NeverOverwritesAFinishedRipOrItsMapfile) {
     EXPECT_NE(again.reason.find("already exists"), std::string::npos) << again.reason;
     EXPECT_EQ(read_file(dir / "Disc.iso"), source);
     EXPECT_EQ(read_file(dir / "Disc.map"), map_before);
+}
+
+// The .part cannot be created (a dangling link into a missing directory has its name): nothing
+// is left behind that would block the name for the next try.
+TEST(Rip, AFailedCreateLeavesNoMapfileBehind) {
+    TempDir dir;
+    write_file(dir / "disc.img", random_bytes(4 * MiB, 39));
+    std::filesystem::create_symlink(dir / "missing" / "x", dir / "Disc.iso.part");
+    RipResult r = rip(dir / "disc.img", dir / "Disc.iso", small_options());
+    EXPECT_EQ(r.outcome, RipOutcome::failed);
+    EXPECT_NE(r.reason.find("No such file"), std::string::npos) << r.reason;
+    EXPECT_FALSE(r.resumable);
+    EXPECT_FALSE(std::filesystem::exists(dir / "Disc.map"));
+}
+
+// A crash between creating the .part and saving its first mapfile leaves an empty .part: there
+// is nothing in it to resume, and it does not block the name.
+TEST(Rip, AnEmptyPartWithoutAMapfileIsTakenOver) {
+    TempDir dir;
+    auto source = random_bytes(4 * MiB, 40);
+    write_file(dir / "disc.img", source);
+    write_file(dir / "Disc.iso.part", {});
+    RipResult r = rip(dir / "disc.img", dir / "Disc.iso", small_options());
+    ASSERT_EQ(r.outcome, RipOutcome::ok) << r.reason;
+    EXPECT_EQ(read_file(dir / "Disc.iso"), source);
 }
 
 TEST(Rip, BadSourcesFailWithAReason) {
