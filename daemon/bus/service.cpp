@@ -99,7 +99,11 @@ int Service::run() {
     notify("STOPPING=1\nSTATUS=stopping: checkpointing running rips");
     // Running rips checkpoint and are queued again at the next start.
     queue_->shutdown();
-    connection_->releaseName(api::bus_name);
+    try {
+        connection_->releaseName(api::bus_name);
+    } catch (const sdbus::Error& e) {
+        spdlog::warn("releasing {}: {}", api::bus_name, e.what());
+    }
     return code;
 }
 
