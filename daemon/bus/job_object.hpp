@@ -46,22 +46,26 @@ class JobObject final
     void complete();
 
     const JobInfo& info() const { return info_; }
+    // The published file, or while the job runs the file it will publish; "" once it ended
+    // without publishing.
+    std::string output_path() const;
 
   private:
     void Cancel(const std::map<std::string, sdbus::Variant>& options) override;
 
     uint64_t Id() override { return info_.id; }
     std::string State() override;
-    std::string Phase() override { return safe_text(info_.progress.phase); }
+    std::string Phase() override;
     std::string Source() override { return safe_text(info_.request.source.string()); }
     std::string Drive() override { return safe_text(info_.request.drive); }
     std::string DiscLabel() override { return safe_text(info_.label); }
-    std::string OutputPath() override;
+    std::string OutputPath() override { return output_path(); }
+    std::string PartialPath() override;
     std::string MapfilePath() override;
     uint64_t BytesTotal() override { return info_.progress.bytes_total; }
     uint64_t BytesDone() override { return info_.progress.bytes_done; }
     double Progress() override;
-    double Rate() override { return info_.progress.rate; }
+    double Rate() override;
     uint64_t ExpectedEndTime() override;
     uint64_t UnreadableSectors() override;
     uint32_t StartedByUid() override { return info_.request.uid; }

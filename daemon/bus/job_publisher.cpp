@@ -69,7 +69,7 @@ void JobPublisher::on_ended(const JobInfo& job) {
         o.complete();
         std::string result = job.result ? std::string(to_string(job.result->outcome)) : "";
         manager_.emitJobEnded(job.id, sdbus::ObjectPath(JobObject::path_for(job.id)), result,
-                              o.info().result ? safe_text(o.info().result->output.string()) : "");
+                              o.info().result ? o.output_path() : "");
         next_->on_ended(job);
         // Not now: this may run inside the Cancel() handler of the very object trimmed.
         loop_.post([this] { trim(); });
