@@ -266,10 +266,12 @@ TEST(Udev, TrayOpenedMidRipEndsResumableAndTheDiscGoingBackInFinishesIt) {
     EXPECT_TRUE(wait_until(
         [&] { return service.get(drive_path(loop.device()), kDrive, "MediaPresent") == "false"; },
         10s));
-    // What the library holds so far: the unfinished file, named as such.
-    ASSERT_TRUE(first.output.ends_with(".part")) << first.output;
-    EXPECT_TRUE(fs::exists(first.output));
-    std::string final_path = first.output.substr(0, first.output.size() - 5);
+    // What the library holds so far: the unfinished file, named as such; nothing published.
+    EXPECT_EQ(first.output, "");
+    std::string partial = service.get(first.job, kJob, "PartialPath");
+    ASSERT_TRUE(partial.ends_with(".part")) << partial;
+    EXPECT_TRUE(fs::exists(partial));
+    std::string final_path = partial.substr(0, partial.size() - 5);
     std::uint64_t rescued = Mapfile::load(service.get(first.job, kJob, "MapfilePath"))
                                 .bytes_with(BlockStatus::finished);
     EXPECT_GE(rescued, size / 4) << "the tray opened after a quarter of the disc";
