@@ -110,6 +110,15 @@ void JobObject::complete() {
     emitCompleted(ok, Result() + (ResultReason().empty() ? "" : ": " + ResultReason()));
 }
 
+void JobObject::interrupt() {
+    interrupted_ = true;
+    for (const char* name : {"State", "Cancelable", "Result", "ResultReason", "Resumable"}) {
+        changed_job_.insert(name);
+    }
+    flush();
+    emitCompleted(false, std::string(interrupted_name) + ": " + ResultReason());
+}
+
 void JobObject::Cancel(const std::map<std::string, sdbus::Variant>& options) {
     if (!options.empty()) {
         fail(api::error_invalid_args,
@@ -130,6 +139,9 @@ void JobObject::Cancel(const std::map<std::string, sdbus::Variant>& options) {
 }
 
 std::string JobObject::State() {
+    if (interrupted_) {
+        return std::string(interrupted_name);
+    }
     return std::string(to_string(info_.state));
 }
 
@@ -190,10 +202,16 @@ uint64_t JobObject::UnreadableSectors() {
 }
 
 std::string JobObject::Result() {
+    if (interrupted_) {
+        return std::string(interrupted_name);
+    }
     return info_.result ? std::string(to_string(info_.result->outcome)) : std::string();
 }
 
 std::string JobObject::ResultReason() {
+    if (interrupted_) {
+        return "freemkvd stopped; the rip resumes at the next start";
+    }
     return info_.result ? safe_text(info_.result->reason) : std::string();
 }
 

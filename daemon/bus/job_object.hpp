@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "job.hpp"
@@ -21,6 +22,9 @@
 #include "utf8.hpp"
 
 namespace freemkv::bus {
+
+// State and Result of a job that freemkvd's stop interrupted (it resumes at the next start).
+inline constexpr std::string_view interrupted_name = "interrupted";
 
 class JobObject final
     : public sdbus::AdaptorInterfaces<org::freemkv::Rip1::Job_adaptor,
@@ -44,6 +48,9 @@ class JobObject final
     void flush();
     // After the final update: flush, then Completed.
     void complete();
+    // freemkvd is stopping under this running job, which resumes at the next start: State and
+    // Result say "interrupted"; flushed, then Completed(false).
+    void interrupt();
 
     const JobInfo& info() const { return info_; }
     // The published file, or while the job runs the file it will publish; "" once it ended
@@ -69,10 +76,10 @@ class JobObject final
     uint64_t ExpectedEndTime() override;
     uint64_t UnreadableSectors() override;
     uint32_t StartedByUid() override { return info_.request.uid; }
-    bool Cancelable() override { return !info_.ended(); }
+    bool Cancelable() override { return !info_.ended() && !interrupted_; }
     std::string Result() override;
     std::string ResultReason() override;
-    bool Resumable() override { return info_.result && info_.result->resumable; }
+    bool Resumable() override { return interrupted_ || (info_.result && info_.result->resumable); }
 
     uint64_t ChunkBytes() override { return info_.progress.chunk_bytes; }
     uint64_t LastWaitUsec() override;
@@ -80,6 +87,7 @@ class JobObject final
     uint64_t DirtyBoundBytes() override { return info_.progress.dirty_bound; }
 
     JobInfo info_;
+    bool interrupted_ = false;
     std::function<bool(std::uint64_t)> cancel_;
     std::set<std::string> changed_job_;
     std::set<std::string> changed_telemetry_;

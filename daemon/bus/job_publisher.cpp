@@ -76,6 +76,18 @@ void JobPublisher::on_ended(const JobInfo& job) {
     });
 }
 
+void JobPublisher::interrupted(const std::vector<std::uint64_t>& ids) {
+    for (std::uint64_t id : ids) {
+        auto it = jobs_.find(id);
+        if (it == jobs_.end()) {
+            continue;
+        }
+        it->second->interrupt();
+        manager_.emitJobEnded(id, sdbus::ObjectPath(JobObject::path_for(id)),
+                              std::string(interrupted_name), "");
+    }
+}
+
 void JobPublisher::flush() {
     for (auto& [id, job] : jobs_) {
         job->flush();

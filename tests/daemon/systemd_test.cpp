@@ -327,6 +327,7 @@ TEST(Notify, SigtermMidRipExitsZeroAndTheJobResumesAfterARestart) {
             },
             2s));
         output = service.get(job, kJob, "OutputPath");
+        ManagerWatcher watcher(service.address(), false);
         service.daemon().signal(SIGTERM);
         EXPECT_EQ(service.daemon().exit_code(60s), 0) << service.daemon().output();
         EXPECT_FALSE(notify.with("STOPPING=1").empty());
@@ -338,6 +339,10 @@ TEST(Notify, SigtermMidRipExitsZeroAndTheJobResumesAfterARestart) {
         std::string log = service.daemon().err();
         EXPECT_TRUE(contains(log, "job 1: interrupted")) << log;
         EXPECT_FALSE(contains(log, "job 1: cancelled")) << log;
+        // Clients hear it before the daemon goes.
+        ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 10s));
+        EXPECT_EQ(watcher.ended().at(0).result, "interrupted");
+        EXPECT_EQ(watcher.ended().at(0).job, job);
         EXPECT_FALSE(fs::exists(output));
         EXPECT_TRUE(fs::exists(output + ".part"));
     }
