@@ -1,5 +1,6 @@
 #include "drive_object.hpp"
 
+#include <spdlog/spdlog.h>
 #include <systemd/sd-bus.h>
 
 #include <cstdlib>
@@ -29,7 +30,12 @@ DriveObject::DriveObject(sdbus::IConnection& connection, const freemkv::Drive& d
 }
 
 DriveObject::~DriveObject() {
-    emitInterfacesRemovedSignal({drive_iface});
+    try {
+        emitInterfacesRemovedSignal({drive_iface});
+    } catch (const sdbus::Error& e) {
+        // The connection is gone (the daemon is on its way out); a destructor must not throw.
+        spdlog::warn("InterfacesRemoved for {}: {}", getObject().getObjectPath(), e.what());
+    }
     unregisterAdaptor();
 }
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <cstring>
 #include <system_error>
 
 #include "sd_check.hpp"
@@ -108,12 +109,29 @@ int EventLoop::on_wake(sd_event_source*, int fd, uint32_t, void* self) {
     return 0;
 }
 
+// At most this many messages per callback: a flood of calls must not keep the loop from its
+// timers, posted tasks and the watchdog (sd-event sends WATCHDOG=1 between callbacks). The rest
+// wait in sd-bus's queue, which makes the connection's timeout "now".
+constexpr int max_messages_per_callback = 32;
+
 void EventLoop::process_bus() {
     try {
-        while (connection_->processPendingRequest()) {
+        for (int i = 0; i < max_messages_per_callback && connection_->processPendingRequest();
+             ++i) {
         }
     } catch (const std::exception& e) {
-        spdlog::error("D-Bus processing failed: {}", e.what());
+        // sd-bus turns a dropped connection into a Disconnected message first; an error here
+        // means the connection is closed for good.
+        lost_bus(e);
+    }
+}
+
+void EventLoop::lost_bus(const std::exception& e) {
+    spdlog::error("lost the D-Bus connection ({}): exiting for a restart", e.what());
+    sd_event_source_set_enabled(bus_io_, SD_EVENT_OFF);
+    sd_event_source_set_enabled(bus_timer_, SD_EVENT_OFF);
+    if (int r = sd_event_exit(event_, exit_lost_bus); r < 0) {
+        spdlog::error("sd_event_exit: {}", std::strerror(-r));
     }
 }
 
@@ -132,7 +150,13 @@ int EventLoop::on_bus_timeout(sd_event_source*, uint64_t, void* self) {
 int EventLoop::on_prepare(sd_event_source*, void* self) {
     auto* loop = static_cast<EventLoop*>(self);
     loop->process_bus();
-    auto poll = loop->connection_->getEventLoopPollData();
+    sdbus::IConnection::PollData poll;
+    try {
+        poll = loop->connection_->getEventLoopPollData();
+    } catch (const std::exception& e) {
+        loop->lost_bus(e);
+        return 0;
+    }
     sd_event_source_set_io_events(loop->bus_io_, static_cast<uint32_t>(poll.events));
     if (poll.timeout_usec == UINT64_MAX) {
         sd_event_source_set_enabled(loop->bus_timer_, SD_EVENT_OFF);
@@ -143,14 +167,15 @@ int EventLoop::on_prepare(sd_event_source*, void* self) {
     return 0;
 }
 
-int EventLoop::on_timer(sd_event_source* source, uint64_t usec, void* timer) {
+int EventLoop::on_timer(sd_event_source* source, uint64_t, void* timer) {
     auto* t = static_cast<Timer*>(timer);
     try {
         t->tick();
     } catch (const std::exception& e) {
         spdlog::error("timer failed: {}", e.what());
     }
-    sd_event_source_set_time(source, usec + static_cast<uint64_t>(t->period.count()));
+    // From now, not from `usec`: after a stall, one late tick rather than a burst of them.
+    sd_event_source_set_time(source, now_usec() + static_cast<uint64_t>(t->period.count()));
     sd_event_source_set_enabled(source, SD_EVENT_ON);
     return 0;
 }

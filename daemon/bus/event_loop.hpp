@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 
@@ -33,7 +34,10 @@ class EventLoop {
     void post(std::function<void()> task);
     // Calls `tick` every `period` on the loop thread.
     void every(std::chrono::microseconds period, std::function<void()> tick);
-    // Runs until exit(); returns the exit code.
+    // What run() returns when the bus connection is gone: non-zero, so that systemd restarts us.
+    static constexpr int exit_lost_bus = 1;
+
+    // Runs until exit(), or until the bus connection is lost; returns the exit code.
     int run();
     // Makes run() return `code`. Loop thread only (post() it from elsewhere).
     void exit(int code);
@@ -47,6 +51,7 @@ class EventLoop {
     static int on_prepare(sd_event_source*, void* self);
     static int on_timer(sd_event_source*, uint64_t, void* timer);
     void process_bus();
+    void lost_bus(const std::exception& e);
 
     sd_event* event_ = nullptr;
     UniqueFd wake_fd_;

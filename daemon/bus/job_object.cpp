@@ -1,8 +1,12 @@
 #include "job_object.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 
+#include "caller_uid.hpp"
+#include "cancel_access.hpp"
 #include "errors.hpp"
 
 namespace freemkv::bus {
@@ -31,7 +35,12 @@ JobObject::JobObject(sdbus::IConnection& connection, const JobInfo& info,
 }
 
 JobObject::~JobObject() {
-    emitInterfacesRemovedSignal({job_iface, telemetry_iface});
+    try {
+        emitInterfacesRemovedSignal({job_iface, telemetry_iface});
+    } catch (const sdbus::Error& e) {
+        // The connection is gone (the daemon is on its way out); a destructor must not throw.
+        spdlog::warn("InterfacesRemoved for {}: {}", getObject().getObjectPath(), e.what());
+    }
     unregisterAdaptor();
 }
 
@@ -50,16 +59,19 @@ void JobObject::update(const JobInfo& next) {
         }
     };
     bool result_changed = prev.result.has_value() != next.result.has_value();
+    // Ending changes what Progress, Rate and Phase say, whatever the last report held.
+    bool ending = prev.ended() != next.ended();
     job(prev.state != next.state, "State");
     job(prev.state != next.state, "Cancelable");
-    job(a.phase != b.phase, "Phase");
+    job(a.phase != b.phase || ending, "Phase");
     job(prev.label != next.label, "DiscLabel");
     job(prev.output != next.output || result_changed, "OutputPath");
+    job(result_changed, "PartialPath");
     job(result_changed, "MapfilePath");
     job(a.bytes_total != b.bytes_total, "BytesTotal");
     job(a.bytes_done != b.bytes_done, "BytesDone");
-    job(a.bytes_done != b.bytes_done || a.bytes_total != b.bytes_total, "Progress");
-    job(a.rate != b.rate, "Rate");
+    job(a.bytes_done != b.bytes_done || a.bytes_total != b.bytes_total || ending, "Progress");
+    job(a.rate != b.rate || ending, "Rate");
     job(a.eta != b.eta || a.rate != b.rate, "ExpectedEndTime");
     job(a.unreadable_sectors != b.unreadable_sectors || result_changed, "UnreadableSectors");
     job(result_changed, "Result");
@@ -98,10 +110,27 @@ void JobObject::complete() {
     emitCompleted(ok, Result() + (ResultReason().empty() ? "" : ": " + ResultReason()));
 }
 
+void JobObject::interrupt() {
+    interrupted_ = true;
+    for (const char* name : {"State", "Cancelable", "Result", "ResultReason", "Resumable"}) {
+        changed_job_.insert(name);
+    }
+    flush();
+    emitCompleted(false, std::string(interrupted_name) + ": " + ResultReason());
+}
+
 void JobObject::Cancel(const std::map<std::string, sdbus::Variant>& options) {
     if (!options.empty()) {
         fail(api::error_invalid_args,
              "Cancel takes no options, got '" + options.begin()->first + "'");
+    }
+    uid_t caller =
+        caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
+    if (!may_cancel(caller, info_.request.uid)) {
+        fail(api::error_not_authorized, "job " + std::to_string(info_.id) + " was started by uid " +
+                                            std::to_string(info_.request.uid) +
+                                            "; only they, root or a member of group '" +
+                                            admin_group + "' may cancel it");
     }
     if (!cancel_(info_.id)) {
         fail(api::error_failed, "job " + std::to_string(info_.id) + " has already ended (" +
@@ -110,13 +139,34 @@ void JobObject::Cancel(const std::map<std::string, sdbus::Variant>& options) {
 }
 
 std::string JobObject::State() {
+    if (interrupted_) {
+        return std::string(interrupted_name);
+    }
     return std::string(to_string(info_.state));
 }
 
-std::string JobObject::OutputPath() {
+std::string JobObject::output_path() const {
+    if (info_.ended() && info_.state != JobState::done) {
+        return "";  // nothing was published; a kept .part is PartialPath
+    }
     return safe_text(
         (info_.result && !info_.result->output.empty() ? info_.result->output : info_.output)
             .string());
+}
+
+std::string JobObject::PartialPath() {
+    if (!info_.result || info_.state == JobState::done || !info_.result->resumable) {
+        return "";
+    }
+    return safe_text(info_.result->output.string());
+}
+
+std::string JobObject::Phase() {
+    return info_.ended() ? std::string() : safe_text(info_.progress.phase);
+}
+
+double JobObject::Rate() {
+    return info_.ended() ? 0.0 : info_.progress.rate;
 }
 
 std::string JobObject::MapfilePath() {
@@ -124,6 +174,9 @@ std::string JobObject::MapfilePath() {
 }
 
 double JobObject::Progress() {
+    if (info_.state == JobState::done) {
+        return 1.0;  // ok or ok-with-errors: every sector was read or given up on
+    }
     const RipProgress& p = info_.progress;
     return p.bytes_total ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total)
                          : 0.0;
@@ -149,10 +202,16 @@ uint64_t JobObject::UnreadableSectors() {
 }
 
 std::string JobObject::Result() {
+    if (interrupted_) {
+        return std::string(interrupted_name);
+    }
     return info_.result ? std::string(to_string(info_.result->outcome)) : std::string();
 }
 
 std::string JobObject::ResultReason() {
+    if (interrupted_) {
+        return "freemkvd stopped; the rip resumes at the next start";
+    }
     return info_.result ? safe_text(info_.result->reason) : std::string();
 }
 

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "job.hpp"
@@ -21,6 +22,9 @@
 #include "utf8.hpp"
 
 namespace freemkv::bus {
+
+// State and Result of a job that freemkvd's stop interrupted (it resumes at the next start).
+inline constexpr std::string_view interrupted_name = "interrupted";
 
 class JobObject final
     : public sdbus::AdaptorInterfaces<org::freemkv::Rip1::Job_adaptor,
@@ -44,31 +48,38 @@ class JobObject final
     void flush();
     // After the final update: flush, then Completed.
     void complete();
+    // freemkvd is stopping under this running job, which resumes at the next start: State and
+    // Result say "interrupted"; flushed, then Completed(false).
+    void interrupt();
 
     const JobInfo& info() const { return info_; }
+    // The published file, or while the job runs the file it will publish; "" once it ended
+    // without publishing.
+    std::string output_path() const;
 
   private:
     void Cancel(const std::map<std::string, sdbus::Variant>& options) override;
 
     uint64_t Id() override { return info_.id; }
     std::string State() override;
-    std::string Phase() override { return safe_text(info_.progress.phase); }
+    std::string Phase() override;
     std::string Source() override { return safe_text(info_.request.source.string()); }
     std::string Drive() override { return safe_text(info_.request.drive); }
     std::string DiscLabel() override { return safe_text(info_.label); }
-    std::string OutputPath() override;
+    std::string OutputPath() override { return output_path(); }
+    std::string PartialPath() override;
     std::string MapfilePath() override;
     uint64_t BytesTotal() override { return info_.progress.bytes_total; }
     uint64_t BytesDone() override { return info_.progress.bytes_done; }
     double Progress() override;
-    double Rate() override { return info_.progress.rate; }
+    double Rate() override;
     uint64_t ExpectedEndTime() override;
     uint64_t UnreadableSectors() override;
     uint32_t StartedByUid() override { return info_.request.uid; }
-    bool Cancelable() override { return !info_.ended(); }
+    bool Cancelable() override { return !info_.ended() && !interrupted_; }
     std::string Result() override;
     std::string ResultReason() override;
-    bool Resumable() override { return info_.result && info_.result->resumable; }
+    bool Resumable() override { return interrupted_ || (info_.result && info_.result->resumable); }
 
     uint64_t ChunkBytes() override { return info_.progress.chunk_bytes; }
     uint64_t LastWaitUsec() override;
@@ -76,6 +87,7 @@ class JobObject final
     uint64_t DirtyBoundBytes() override { return info_.progress.dirty_bound; }
 
     JobInfo info_;
+    bool interrupted_ = false;
     std::function<bool(std::uint64_t)> cancel_;
     std::set<std::string> changed_job_;
     std::set<std::string> changed_telemetry_;

@@ -69,11 +69,23 @@ void JobPublisher::on_ended(const JobInfo& job) {
         o.complete();
         std::string result = job.result ? std::string(to_string(job.result->outcome)) : "";
         manager_.emitJobEnded(job.id, sdbus::ObjectPath(JobObject::path_for(job.id)), result,
-                              o.info().result ? safe_text(o.info().result->output.string()) : "");
+                              o.info().result ? o.output_path() : "");
         next_->on_ended(job);
         // Not now: this may run inside the Cancel() handler of the very object trimmed.
         loop_.post([this] { trim(); });
     });
+}
+
+void JobPublisher::interrupted(const std::vector<std::uint64_t>& ids) {
+    for (std::uint64_t id : ids) {
+        auto it = jobs_.find(id);
+        if (it == jobs_.end()) {
+            continue;
+        }
+        it->second->interrupt();
+        manager_.emitJobEnded(id, sdbus::ObjectPath(JobObject::path_for(id)),
+                              std::string(interrupted_name), "");
+    }
 }
 
 void JobPublisher::flush() {

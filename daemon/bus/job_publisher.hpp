@@ -40,6 +40,10 @@ class JobPublisher final : public JobListener {
     // Sends the jobs' PropertiesChanged and Resized since the last flush, and the Manager's
     // QueueLength and RunningJobs when they changed.
     void flush();
+    // freemkvd is stopping (loop thread, the loop has ended): the jobs `ids`, running until now,
+    // are interrupted and resume at the next start. Completed and JobEnded say so; they go out
+    // when the connection is flushed at close.
+    void interrupted(const std::vector<std::uint64_t>& ids);
 
     // JobListener: called on any thread.
     void on_added(const JobInfo& job) override;

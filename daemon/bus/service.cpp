@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <system_error>
 
 #include "access.hpp"
@@ -97,9 +98,30 @@ int Service::run() {
     notify("READY=1");
     int code = loop_.run();
     notify("STOPPING=1\nSTATUS=stopping: checkpointing running rips");
+    std::vector<std::uint64_t> running;
+    for (const JobInfo& job : queue_->jobs()) {
+        if (job.state == JobState::running) {
+            running.push_back(job.id);
+        }
+    }
     // Running rips checkpoint and are queued again at the next start.
     queue_->shutdown();
-    connection_->releaseName(api::bus_name);
+    std::vector<std::uint64_t> interrupted;
+    for (const JobInfo& job : queue_->jobs()) {
+        if (!job.ended() && std::find(running.begin(), running.end(), job.id) != running.end()) {
+            interrupted.push_back(job.id);
+        }
+    }
+    try {
+        job_publisher_->interrupted(interrupted);
+    } catch (const sdbus::Error& e) {
+        spdlog::warn("telling clients of the interrupted jobs: {}", e.what());
+    }
+    try {
+        connection_->releaseName(api::bus_name);
+    } catch (const sdbus::Error& e) {
+        spdlog::warn("releasing {}: {}", api::bus_name, e.what());
+    }
     return code;
 }
 

@@ -419,10 +419,12 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     }
 
     JobInfo ended;
+    bool interrupted = false;
     {
         std::lock_guard lock(mutex_);
         Entry* e = find(id);
         if (stopping_ && result.outcome == RipOutcome::cancelled) {
+            interrupted = true;
             // Stopped by a shutdown, not by a user: queued again at the next start.
             e->info.state = JobState::queued;
         } else {
@@ -437,9 +439,14 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
         ended = e->info;
         save_journal();
     }
-    spdlog::log(result.outcome == RipOutcome::failed ? spdlog::level::err : spdlog::level::info,
-                "job {}: {}{}{}", id, to_string(result.outcome), result.reason.empty() ? "" : ": ",
-                result.reason);
+    if (interrupted) {
+        spdlog::info("job {}: interrupted (freemkvd is stopping); it resumes at the next start",
+                     id);
+    } else {
+        spdlog::log(result.outcome == RipOutcome::failed ? spdlog::level::err : spdlog::level::info,
+                    "job {}: {}{}{}", id, to_string(result.outcome),
+                    result.reason.empty() ? "" : ": ", result.reason);
+    }
     if (listener_ && ended.ended()) {
         listener_->on_ended(ended);
     }

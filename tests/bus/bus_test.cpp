@@ -402,9 +402,11 @@ TEST(BusSignals, PropertiesChangedAtMostAFewPerSecondDuringARip) {
             "most in any 1 s: %d\n",
             iface, t.size(), span, counts.c_str(), window);
         EXPECT_GT(span, 2.0) << "the rip was too short to measure a rate";
-        EXPECT_LE(most, 5);
-        EXPECT_LE(window, 6);
-        EXPECT_LE(static_cast<double>(t.size() - 1) / span, 4.5);
+        // The daemon flushes at most every 250 ms, however late the loop runs (a late flush is
+        // not followed by a catching-up burst), plus the immediate flush at the end. Delivery
+        // delays can bunch up what the monitor sees, never add to it: at most 4 per second over
+        // the whole span, with a second of slack.
+        EXPECT_LE(static_cast<double>(t.size() - 1), 4.0 * span + 4.0);
     }
 }
 
@@ -597,6 +599,87 @@ TEST(BusErrors, CancelAndBusyWhileQueuedOrRunning) {
     EXPECT_EQ(service.wait_for_result(again), "ok");
 }
 
+// An ended job's progress properties are final, not the last report's, and clients that follow
+// PropertiesChanged hear it.
+TEST(BusApi, AnEndedJobsProgressRateAndPhaseAreFinal) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path image = make_image(dir / "slow.img", 24 * MiB, 31);
+    FaultFs slow(image, "--read-bps 16000000 --read-only");
+    Service service(dir);
+    GdbusMonitor monitor(service, dir, "monitor");
+    std::string job = Service::job_of(service.start_rip_busctl(slow.disk()));
+    ASSERT_TRUE(wait_until([&] { return service.get(job, kJob, "Rate") != "0"; }, 20s));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+    EXPECT_EQ(service.get(job, kJob, "Progress"), "1");
+    EXPECT_EQ(service.get(job, kJob, "Rate"), "0");
+    EXPECT_EQ(service.get(job, kJob, "Phase"), "");
+    std::string done_line;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const std::string& l : lines_of(monitor.log())) {
+                if (l.starts_with(job + ": " + kProperties + ".PropertiesChanged") &&
+                    contains(l, "'State': <'done'>")) {
+                    done_line = l;
+                }
+            }
+            return !done_line.empty();
+        },
+        10s))
+        << monitor.log();
+    EXPECT_TRUE(contains(done_line, "'Progress': <1.0>")) << done_line;
+    EXPECT_TRUE(contains(done_line, "'Rate': <0.0>")) << done_line;
+    EXPECT_TRUE(contains(done_line, "'Phase': <''>")) << done_line;
+}
+
+// A cancelled rip published nothing: OutputPath and JobEnded's output are empty, and the kept
+// .part is PartialPath.
+TEST(BusApi, ACancelledJobHasNoOutputAndNamesItsPartialFile) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path image = make_image(dir / "slow.img", 64 * MiB, 32);
+    FaultFs slow(image, kSlow);
+    Service service(dir);
+    ManagerWatcher watcher(service.address(), false);
+    std::string job = Service::job_of(service.start_rip_busctl(slow.disk()));
+    ASSERT_TRUE(
+        wait_until([&] { return std::stoull(service.get(job, kJob, "BytesDone")) > 0; }, 20s));
+    std::string planned = service.get(job, kJob, "OutputPath");
+    EXPECT_FALSE(planned.empty());
+    ASSERT_TRUE(service.busctl_call(job, kJob, "Cancel", "a{sv} 0").ok());
+    ASSERT_EQ(service.wait_for_result(job), "cancelled");
+    EXPECT_EQ(service.get(job, kJob, "OutputPath"), "");
+    EXPECT_EQ(service.get(job, kJob, "PartialPath"), planned + ".part");
+    EXPECT_TRUE(fs::exists(planned + ".part"));
+    EXPECT_FALSE(fs::exists(planned));
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 10s));
+    EXPECT_EQ(watcher.ended().at(0).output, "");
+}
+
+// Properties that never change are flagged const, not emits-change.
+TEST(BusApi, ConstantJobPropertiesAreFlaggedConst) {
+    TempDir dir;
+    fs::path img = make_image(dir / "disc.img", 1 * MiB, 33);
+    Service service(dir);
+    std::string job = Service::job_of(service.start_rip_busctl(img));
+    ASSERT_EQ(service.wait_for_result(job), "ok");
+    Shell r = service.busctl("introspect " + std::string(kName) + " " + job + " " + kJob);
+    ASSERT_TRUE(r.ok()) << r.output;
+    auto flags_of = [&](const std::string& name) {
+        for (const std::string& l : lines_of(r.output)) {
+            if (l.starts_with("." + name + " ")) {
+                return l;
+            }
+        }
+        return std::string("(no ") + name + ")";
+    };
+    for (const char* name : {"Id", "Source", "Drive", "StartedByUid"}) {
+        EXPECT_TRUE(contains(flags_of(name), "const")) << flags_of(name);
+        EXPECT_FALSE(contains(flags_of(name), "emits-change")) << flags_of(name);
+    }
+    EXPECT_TRUE(contains(flags_of("State"), "emits-change")) << flags_of("State");
+}
+
 // === 7. a system-like bus with the shipped policy ===
 
 TEST(SystemBus, ShippedPolicyLetsEveryoneReadButOnlyPrivilegedUsersRip) {
@@ -656,6 +739,45 @@ TEST(SystemBus, ShippedPolicyLetsEveryoneReadButOnlyPrivilegedUsersRip) {
 
     Shell listed = service.busctl_call(kRoot, kManager, "ListJobs");
     EXPECT_EQ(listed.output, "ao 1 \"" + job + "\"\n") << "nothing was started";
+}
+
+// A user the bus lets call Cancel may cancel their own jobs, not another user's; root may
+// cancel any.
+TEST(SystemBus, OnlyRootOrTheStarterMayCancelAJob) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms(0755));
+    fs::path slow_image = make_image(dir / "slow.img", 64 * MiB, 16);
+    fs::path small = make_image(dir / "small.img", 64 * 2048, 17);
+    fs::permissions(small, fs::perms(0644));
+    FaultFs slow(slow_image, kSlow);
+    Service service(dir,
+                    {.config = "[queue]\nmax_parallel = 1\n",
+                     .system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
+    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
+           send_member="StartRip"/>
+    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Job"
+           send_member="Cancel"/>
+  </policy>
+)")});
+    std::string roots = Service::job_of(service.start_rip_busctl(slow.disk()));
+    ASSERT_TRUE(wait_until([&] { return service.get(roots, kJob, "State") == "running"; }, 10s));
+    std::string nobodys = Service::job_of(service.start_rip_gdbus(small.string(), "'{}'", kNobody));
+    EXPECT_EQ(service.get(nobodys, kJob, "State"), "queued");
+
+    Shell refused = service.gdbus_call(roots, std::string(kJob) + ".Cancel", "'{}'", kNobody);
+    EXPECT_EQ(gdbus_error(refused), "org.freemkv.Rip1.Error.NotAuthorized");
+    Shell refused_b = service.busctl_call(roots, kJob, "Cancel", "a{sv} 0", kNobody);
+    EXPECT_FALSE(refused_b.ok());
+    EXPECT_EQ(service.get(roots, kJob, "State"), "running");
+
+    Shell own = service.gdbus_call(nobodys, std::string(kJob) + ".Cancel", "'{}'", kNobody);
+    EXPECT_TRUE(own.ok()) << own.output;
+    EXPECT_EQ(service.wait_for_result(nobodys, 10s), "cancelled");
+
+    Shell by_root = service.busctl_call(roots, kJob, "Cancel", "a{sv} 0");
+    EXPECT_TRUE(by_root.ok()) << by_root.output;
+    EXPECT_EQ(service.wait_for_result(roots, 10s), "cancelled");
 }
 
 TEST(SystemBus, DaemonChecksTheCallersReadAccessToAnImage) {

@@ -174,6 +174,16 @@ fs::path drive_image(const TempDir& dir, const std::string& label, std::size_t p
     return named;
 }
 
+// Returns once the daemon has handled every udev event sent so far: udevadm settle, then two bus
+// round-trips (a source that was ready during the first is served before the second).
+void sync_with_udev(const Service& service) {
+    run("udevadm settle --timeout=30");
+    for (int i = 0; i < 2; ++i) {
+        Shell r = service.busctl_call(kRoot, kManager, "ListJobs");
+        ASSERT_TRUE(r.ok()) << r.output;
+    }
+}
+
 TEST(Udev, InsertedDiscIsRippedOnceIntoTheLibrary) {
     REQUIRE_ROOT_AND_UDEV();
     TempDir dir;
@@ -208,10 +218,13 @@ TEST(Udev, InsertedDiscIsRippedOnceIntoTheLibrary) {
     for (int i = 0; i < 3; ++i) {
         run("udevadm trigger --action=change --settle " + loop.device());
     }
-    std::this_thread::sleep_for(500ms);
-    EXPECT_EQ(watcher.added(), 1u);
+    // The sync point: --settle returns once udev has sent the events, so they wait in the
+    // daemon's monitor socket; the loop serves a ready source before a newer one, so after two
+    // bus round-trips it has handled them.
+    sync_with_udev(service);
     EXPECT_EQ(service.busctl_call(kRoot, kManager, "ListJobs").output,
               "ao 1 \"" + job_path(1) + "\"\n");
+    EXPECT_EQ(watcher.added(), 1u);
 
     // Detached: the drive is gone from the API.
     loop.detach();
@@ -253,10 +266,12 @@ TEST(Udev, TrayOpenedMidRipEndsResumableAndTheDiscGoingBackInFinishesIt) {
     EXPECT_TRUE(wait_until(
         [&] { return service.get(drive_path(loop.device()), kDrive, "MediaPresent") == "false"; },
         10s));
-    // What the library holds so far: the unfinished file, named as such.
-    ASSERT_TRUE(first.output.ends_with(".part")) << first.output;
-    EXPECT_TRUE(fs::exists(first.output));
-    std::string final_path = first.output.substr(0, first.output.size() - 5);
+    // What the library holds so far: the unfinished file, named as such; nothing published.
+    EXPECT_EQ(first.output, "");
+    std::string partial = service.get(first.job, kJob, "PartialPath");
+    ASSERT_TRUE(partial.ends_with(".part")) << partial;
+    EXPECT_TRUE(fs::exists(partial));
+    std::string final_path = partial.substr(0, partial.size() - 5);
     std::uint64_t rescued = Mapfile::load(service.get(first.job, kJob, "MapfilePath"))
                                 .bytes_with(BlockStatus::finished);
     EXPECT_GE(rescued, size / 4) << "the tray opened after a quarter of the disc";
@@ -295,7 +310,7 @@ TEST(Udev, DiscInTheDriveAtStartIsRippedOnceAcrossRestarts) {
     EXPECT_TRUE(read_file(output) == read_file(image));
     // The same disc is still in the drive after a restart: no second rip.
     Service again(dir);
-    std::this_thread::sleep_for(1s);
+    sync_with_udev(again);
     EXPECT_EQ(again.busctl_call(kRoot, kManager, "ListJobs").output,
               "ao 1 \"" + job_path(1) + "\"\n");
     EXPECT_EQ(again.get(kRoot, kManager, "QueueLength"), "0");

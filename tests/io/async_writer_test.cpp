@@ -138,6 +138,70 @@ TEST(AsyncWriter, ManySmallScatteredWritesAreBoundedByTheMemoryTheyHold) {
     }
 }
 
+// A writer held up (a posted action that waits) lets the producer fill the buffer, then blocks
+// it: the producer never gets more than buffer_bytes ahead, and resumes once the writer drains.
+TEST(AsyncWriter, AProducerAheadOfAStalledWriterBlocksAtTheBufferBound) {
+    TempDir dir;
+    const BufferConfig buffer{.buffer_bytes = 4 * MiB, .block_bytes = 1 * MiB};
+    auto data = random_bytes(12 * MiB, 15);
+    OutputFile out(dir / "b.iso", small_chunks());
+    AsyncWriter writer(out, buffer);
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    writer.post([released] { released.wait(); });
+    std::atomic<std::size_t> written{0};
+    std::jthread producer([&] {
+        for (std::size_t off = 0; off < data.size(); off += buffer.block_bytes) {
+            writer.write(std::span(data).subspan(off, buffer.block_bytes));
+            written = off + buffer.block_bytes;
+        }
+    });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (written < buffer.buffer_bytes && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(written.load(), buffer.buffer_bytes) << "the producer ran past the bound";
+    release.set_value();
+    producer.join();
+    writer.close();
+    ProducerStats stats = writer.stats();
+    EXPECT_GE(stats.blocked_count, 1u);
+    EXPECT_LE(stats.peak_buffered, buffer.buffer_bytes);
+    EXPECT_EQ(read_file(out.part_path()), data);
+}
+
+// A posted action runs after every byte written before it is in the file, before any byte
+// written after it, and actions run in the order they were posted.
+TEST(AsyncWriter, PostedActionsSeeExactlyTheDataWrittenBeforeThem) {
+    TempDir dir;
+    auto data = random_bytes(9 * MiB + 4321, 16);
+    OutputFile out(dir / "p.iso", small_chunks());
+    std::vector<std::size_t> cuts;  // where each action was posted
+    std::vector<std::size_t> seen;  // the file's size when each action ran (writer thread)
+    bool prefix_ok = true;
+    {
+        AsyncWriter writer(out, BufferConfig{.buffer_bytes = 3 * MiB, .block_bytes = 512 * 1024});
+        std::mt19937_64 rng(17);
+        std::size_t off = 0;
+        while (off < data.size()) {
+            std::size_t n = std::min<std::size_t>(1 + rng() % (700 * 1024), data.size() - off);
+            writer.write(std::span(data).subspan(off, n));
+            off += n;
+            cuts.push_back(off);
+            writer.post([&, off] {
+                auto now = read_file(out.part_path());
+                seen.push_back(now.size());
+                prefix_ok =
+                    prefix_ok && now.size() >= off &&
+                    std::equal(now.begin(), now.begin() + std::ptrdiff_t(off), data.begin());
+            });
+        }
+        writer.close();
+    }
+    EXPECT_EQ(seen, cuts) << "an action saw data written after it, or ran out of order";
+    EXPECT_TRUE(prefix_ok) << "an action saw data that was not what was written before it";
+}
+
 TEST(AsyncWriter, RejectsABufferSmallerThanTwoBlocks) {
     TempDir dir;
     OutputFile out(dir / "w.iso", small_chunks());

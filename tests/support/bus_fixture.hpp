@@ -273,6 +273,7 @@ class BusDaemon {
     BusDaemon& operator=(const BusDaemon&) = delete;
 
     const std::string& address() const { return address_; }
+    pid_t pid() const { return pid_; }
 
   private:
     // Gone, or a zombie waiting for whoever reaps orphans here.

@@ -35,7 +35,8 @@ void JobView::apply_telemetry(const Props& props) {
 }
 
 bool JobView::ended() const {
-    return !result.empty() || state == "done" || state == "failed" || state == "cancelled";
+    return !result.empty() || state == "done" || state == "failed" || state == "cancelled" ||
+           state == "interrupted";
 }
 
 std::string JobView::outcome() const {
@@ -45,7 +46,7 @@ std::string JobView::outcome() const {
     if (state == "done") {
         return unreadable_sectors ? "ok-with-errors" : "ok";
     }
-    return state == "failed" || state == "cancelled" ? state : "";
+    return state == "failed" || state == "cancelled" || state == "interrupted" ? state : "";
 }
 
 std::optional<std::int64_t> JobView::eta_seconds() const {
@@ -72,7 +73,7 @@ std::string JobView::result_text() const {
     if (result == "ok-with-errors") {
         return fmt::format("{} ({} unreadable sectors)", output, unreadable_sectors);
     }
-    if (result == "failed" || result == "cancelled") {
+    if (result == "failed" || result == "cancelled" || result == "interrupted") {
         return reason + (resumable ? " (resumable)" : "");
     }
     return output;
