@@ -27,6 +27,17 @@ sdbus::ObjectPath ManagerObject::StartRip(const std::string& source,
     return sdbus::ObjectPath(service_.start_rip(source, caller));
 }
 
+sdbus::ObjectPath ManagerObject::StartRipImage(
+    const sdbus::UnixFd& image, const std::map<std::string, sdbus::Variant>& options) {
+    if (!options.empty()) {
+        fail(api::error_invalid_args,
+             "StartRipImage takes no options yet, got '" + options.begin()->first + "'");
+    }
+    uid_t caller =
+        caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
+    return sdbus::ObjectPath(service_.start_rip_image(image.get(), caller));
+}
+
 std::vector<sdbus::ObjectPath> ManagerObject::ListJobs() {
     auto paths = service_.job_paths();
     return {paths.begin(), paths.end()};

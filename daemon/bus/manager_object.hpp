@@ -21,6 +21,8 @@ class ManagerObject final
   private:
     sdbus::ObjectPath StartRip(const std::string& source,
                                const std::map<std::string, sdbus::Variant>& options) override;
+    sdbus::ObjectPath StartRipImage(const sdbus::UnixFd& image,
+                                    const std::map<std::string, sdbus::Variant>& options) override;
     std::vector<sdbus::ObjectPath> ListJobs() override;
     std::vector<sdbus::ObjectPath> ListDrives() override;
     void Reload() override;

@@ -4,6 +4,11 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <system_error>
 
 #include "access.hpp"
@@ -44,6 +49,17 @@ void notify(const std::string& state) {
     if (int r = sd_notify(0, state.c_str()); r < 0) {
         spdlog::warn("sd_notify: {}", std::system_category().message(-r));
     }
+}
+
+// A name for a descriptor's file in messages and the job's Source: its path as this process sees
+// it (the client's may differ: another mount namespace), or the descriptor.
+std::string fd_name(int fd) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+    if (ec || target.empty() || !target.is_absolute()) {
+        return "the image handed over open";
+    }
+    return target.string();
 }
 
 }  // namespace
@@ -144,46 +160,113 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
     if (source.empty()) {
         fail(api::error_invalid_args, "no source given: a drive name, device or image path");
     }
+    if (const freemkv::Drive* known = drives_->find(source)) {
+        return submit(drive_request(known->name, caller));
+    }
+    if (source.find('/') == std::string::npos) {
+        fail(api::error_not_found, "there is no drive named '" + source + "'" + drive_list());
+    }
+    if (source.starts_with("/dev/")) {
+        fail(api::error_not_found, source + " is not a drive freemkvd manages" + drive_list());
+    }
+    std::filesystem::path path(source);
+    if (!path.is_absolute()) {
+        fail(api::error_invalid_args, "image path '" + source + "' is not absolute");
+    }
+    if (is_kernel_interface(path)) {
+        fail(api::error_invalid_args,
+             source + " is a kernel interface (/proc, /sys), not an image");
+    }
+    // The daemon reads a path with its own rights: on the system bus, only for root or from a
+    // folder the administrator opened for it. Everyone else hands the image over open.
+    if (bus_kind_ == BusKind::system && caller != 0 &&
+        !in_import_folder(path, config_.import_folders)) {
+        fail(api::error_not_authorized,
+             source +
+                 ": on the system bus an image path is taken only from root or inside an import "
+                 "folder (images.import_folders); hand the image over open instead "
+                 "(StartRipImage; freemkvctl rip IMAGE does)");
+    }
+    std::error_code ec;
+    auto real = std::filesystem::canonical(path, ec);
+    if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted) {
+        fail(api::error_not_authorized, source + ": freemkvd may not read it: " + ec.message());
+    }
+    if (ec) {
+        fail(api::error_not_found, source + ": " + ec.message());
+    }
+    if (is_kernel_interface(real)) {
+        fail(api::error_invalid_args,
+             source + " is a kernel interface (/proc, /sys), not an image");
+    }
+    struct stat st {};
+    if (::stat(real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(api::error_invalid_args, source + " is not a disc image (not a regular file)");
+    }
     JobRequest request;
     request.uid = caller;
-    if (const freemkv::Drive* known = drives_->find(source)) {
-        // Media come and go: ask udev now, not what it said at start-up.
-        freemkv::Drive d;
-        try {
-            d = drives_->refresh(known->name);
-        } catch (const std::system_error& e) {
-            fail(api::error_not_found, known->name + ": " + e.what());
-        }
-        if (!d.media_present) {
-            fail(api::error_no_media, d.name + " has no disc in it");
-        }
-        request = rip_request(d, caller);
+    request.source = real;
+    request.file = {st.st_dev, st.st_ino};
+    return submit(std::move(request));
+}
+
+std::string Service::start_rip_image(int fd, uid_t caller) {
+    ImageFd image = check_image_fd(fd);
+    std::string name = fd_name(fd);
+    switch (image.verdict) {
+        case ImageFd::Verdict::unreadable:
+            fail(api::error_not_authorized, name + ": " + image.why);
+        case ImageFd::Verdict::refused:
+            fail(api::error_invalid_args, name + ": " + image.why);
+        case ImageFd::Verdict::block_device:
+            // The daemon opens its drives itself (O_DIRECT, one job per drive).
+            for (const auto& [drive_name, d] : drives_->drives()) {
+                struct stat st {};
+                if (::stat(d.device.c_str(), &st) == 0 && S_ISBLK(st.st_mode) &&
+                    st.st_rdev == image.device) {
+                    return submit(drive_request(drive_name, caller));
+                }
+            }
+            fail(api::error_not_found,
+                 name + " is a block device but not a drive freemkvd manages");
+        case ImageFd::Verdict::image:
+            break;
     }
-    if (request.source.empty()) {
-        std::filesystem::path path(source);
-        if (source.starts_with("/dev/")) {
-            fail(api::error_not_found, source + " is not a drive freemkvd manages");
-        }
-        if (!path.is_absolute()) {
-            fail(api::error_invalid_args, "image path '" + source + "' is not absolute");
-        }
-        std::error_code ec;
-        auto real = std::filesystem::canonical(path, ec);
-        if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted) {
-            fail(api::error_not_authorized, source + ": " + ec.message());
-        }
-        if (ec) {
-            fail(api::error_not_found, source + ": " + ec.message());
-        }
-        if (std::string why = read_denied(caller_from_uid(caller), real, &request.file);
-            !why.empty()) {
-            fail(api::error_not_authorized, why);
-        }
-        if (!std::filesystem::is_regular_file(real)) {
-            fail(api::error_invalid_args, source + " is not a disc image (not a regular file)");
-        }
-        request.source = real;
+    JobRequest request;
+    request.uid = caller;
+    request.source = name;
+    request.file = image.file;
+    request.passed_open = true;
+    request.image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!*request.image) {
+        fail(api::error_failed, name + ": cannot keep the descriptor: " + std::strerror(errno));
     }
+    return submit(std::move(request));
+}
+
+JobRequest Service::drive_request(const std::string& name, uid_t caller) {
+    // Media come and go: ask udev now, not what it said at start-up.
+    freemkv::Drive d;
+    try {
+        d = drives_->refresh(name);
+    } catch (const std::system_error& e) {
+        fail(api::error_not_found, name + ": " + e.what());
+    }
+    if (!d.media_present) {
+        fail(api::error_no_media, d.name + " has no disc in it");
+    }
+    return rip_request(d, caller);
+}
+
+std::string Service::drive_list() const {
+    std::string names;
+    for (const auto& [name, drive] : drives_->drives()) {
+        names += (names.empty() ? "" : ", ") + name;
+    }
+    return names.empty() ? " (it manages none)" : " (its drives: " + names + ")";
+}
+
+std::string Service::submit(JobRequest request) {
     try {
         return JobObject::path_for(queue_->submit(std::move(request)));
     } catch (const BusyError& e) {

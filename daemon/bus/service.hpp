@@ -47,6 +47,8 @@ class Service final {
 
     // For the Manager object (loop thread).
     std::string start_rip(const std::string& source, uid_t caller);
+    // StartRipImage: `fd` is the caller's open image (or managed drive); it is duplicated.
+    std::string start_rip_image(int fd, uid_t caller);
     std::vector<std::string> job_paths() const;
     std::vector<std::string> drive_paths() const;
     const Config& config() const { return config_; }
@@ -54,6 +56,9 @@ class Service final {
 
   private:
     void notify_status();
+    JobRequest drive_request(const std::string& name, uid_t caller);
+    std::string drive_list() const;  // " (its drives: sr0, sr1)", for messages
+    std::string submit(JobRequest request);
 
     Config config_;
     BusKind bus_kind_;

@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "enum_names.hpp"
 #include "ripper.hpp"
+#include "unique_fd.hpp"
 
 namespace freemkv {
 
@@ -38,6 +40,12 @@ struct JobRequest {
     std::string media;      // the medium's media_key() when a drive's insert started the job
     std::uint32_t uid = 0;  // who asked
     FileId file;            // an image's file when the caller's access was checked
+    // An image the caller handed over open (StartRipImage): the job reads through it, never by
+    // path, and the queue keeps it open until the job ends. It is not journaled, so after a
+    // restart the job cannot go on by itself (passed_open says so); ripping the image again
+    // resumes it.
+    std::shared_ptr<UniqueFd> image;
+    bool passed_open = false;
 };
 
 struct JobInfo {

@@ -212,30 +212,15 @@ void expect_same_file(int fd, const FileId& expected, const std::filesystem::pat
     }
 }
 
-DiscInfo identify_disc(const std::filesystem::path& source,
-                       const std::map<std::string, std::string>& udev_props,
-                       const FileId& expected) {
+namespace {
+
+// Everything after the open: size, filesystem, identity, type.
+DiscInfo identify_open(const UniqueFd& fd, const std::filesystem::path& source,
+                       bool is_block_device, const std::map<std::string, std::string>& udev_props) {
     DiscInfo info;
     info.source = source;
-
-    // stat before open: opening a FIFO would block, and a directory opens fine.
+    info.is_block_device = is_block_device;
     struct stat st {};
-    if (::stat(source.c_str(), &st) != 0) {
-        throw IoError("stat", source, 0, errno);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        throw DiscError(describe(source) + "is a directory, not a disc or disc image");
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        throw DiscError(describe(source) + "is neither a block device nor a regular file");
-    }
-    info.is_block_device = S_ISBLK(st.st_mode);
-
-    UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        throw IoError("open", source, 0, errno);
-    }
-    expect_same_file(fd.get(), expected, source);
     if (info.is_block_device) {
         info.size_bytes = block_device_bytes(fd.get(), source);
     } else {
@@ -281,6 +266,47 @@ DiscInfo identify_disc(const std::filesystem::path& source,
         info.type_guessed = true;
     }
     return info;
+}
+
+}  // namespace
+
+DiscInfo identify_disc(const std::filesystem::path& source,
+                       const std::map<std::string, std::string>& udev_props,
+                       const FileId& expected) {
+    // stat before open: opening a FIFO would block, and a directory opens fine.
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) {
+        throw IoError("stat", source, 0, errno);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        throw DiscError(describe(source) + "is a directory, not a disc or disc image");
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        throw DiscError(describe(source) + "is neither a block device nor a regular file");
+    }
+
+    UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw IoError("open", source, 0, errno);
+    }
+    expect_same_file(fd.get(), expected, source);
+    return identify_open(fd, source, S_ISBLK(st.st_mode), udev_props);
+}
+
+DiscInfo identify_disc(int image_fd, const std::filesystem::path& name,
+                       const std::map<std::string, std::string>& udev_props) {
+    struct stat st {};
+    if (::fstat(image_fd, &st) != 0) {
+        throw IoError("stat", name, 0, errno);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        throw DiscError(describe(name) + "is neither a block device nor a regular file");
+    }
+    UniqueFd fd(::fcntl(image_fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd) {
+        throw IoError("dup", name, 0, errno);
+    }
+    return identify_open(fd, name, S_ISBLK(st.st_mode), udev_props);
 }
 
 }  // namespace freemkv
