@@ -232,7 +232,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:3: stat: unknown table (did you mean 'state'?)"},
         BadCase{"UnknownTable", "[foo]\n",
                 "test.toml:1: foo: unknown table (tables are library, state, rip, writeback, "
-                "queue, drives)"},
+                "queue, drives, images)"},
         BadCase{"KeyOutsideItsTable", "naming = \"{label}\"\n",
                 "test.toml:1: naming: unknown key (did you mean 'library.naming'?)"},
         BadCase{"NotATable", "library = 3\n",
