@@ -21,6 +21,13 @@
 
 namespace freemkv::bus {
 
+// What a worker's checks of an image found: the job to queue, or a block device for the loop
+// to match to a managed drive.
+struct CheckedImage {
+    JobRequest request;
+    dev_t block_device = 0;
+};
+
 namespace {
 
 constexpr auto flush_period = std::chrono::milliseconds(250);
@@ -31,12 +38,8 @@ int on_stop_signal(sd_event_source* source, const signalfd_siginfo* info, void*)
 }
 
 int on_reload_signal(sd_event_source*, const signalfd_siginfo*, void* service) {
-    try {
-        static_cast<Service*>(service)->reload();
-    } catch (const std::exception& e) {
-        // A bad file leaves the running configuration as it was.
-        spdlog::error("reload failed, keeping the current configuration: {}", e.what());
-    }
+    // A bad file leaves the running configuration as it was (reload() logs why).
+    static_cast<Service*>(service)->reload([](const std::string&) {});
     return 0;
 }
 
@@ -62,113 +65,9 @@ std::string fd_name(int fd) {
     return target.string();
 }
 
-}  // namespace
-
-Service::Service(const Config& config, BusKind bus, ConfigLoader reload_config)
-    : config_(config), bus_kind_(bus), reload_config_(std::move(reload_config)) {
-    connection_ = bus == BusKind::system ? sdbus::createSystemBusConnection()
-                                         : sdbus::createSessionBusConnection();
-    loop_.attach(*connection_);
-    manager_ = std::make_unique<ManagerObject>(*connection_, *this);
-    drive_publisher_ = std::make_unique<DrivePublisher>(*connection_);
-    // The monitor first: an event that races the enumeration is queued, not lost, and the
-    // tracker makes a repeat harmless. Events run on the loop, so drives_ exists by then.
-    watcher_ = std::make_unique<DriveWatcher>(loop_.native(),
-                                              [this](const freemkv::Drive& d, bool managed) {
-                                                  drives_->on_event(d, managed);
-                                                  notify_status();
-                                              });
-    job_publisher_ =
-        std::make_unique<JobPublisher>(*connection_, loop_, *manager_, config_.history);
-    queue_ = std::make_unique<JobQueue>(config_.jobs, job_publisher_.get());
-    drives_ = std::make_unique<DriveManager>(config_.drives, *queue_, *drive_publisher_);
-    drives_->enumerate();
-    // The drive manager hears of every job after its object: jobs make their drives busy.
-    job_publisher_->attach(*queue_, *drives_);
-    loop_.every(flush_period, [this] {
-        job_publisher_->flush();
-        notify_status();
-    });
-}
-
-Service::~Service() {
-    // Stop the workers first: they report into the objects.
-    queue_.reset();
-}
-
-int Service::run() {
-    // main() blocked these in every thread before any was started.
-    add_signal(loop_.native(), SIGTERM, on_stop_signal, nullptr);
-    add_signal(loop_.native(), SIGINT, on_stop_signal, nullptr);
-    add_signal(loop_.native(), SIGHUP, on_reload_signal, this);
-    // Sends WATCHDOG=1 from this loop well within WatchdogSec, when systemd asks for it.
-    check_sd(sd_event_set_watchdog(loop_.native(), true), "sd_event_set_watchdog");
-    // Every object exists; now clients may find us.
-    connection_->requestName(api::bus_name);
-    spdlog::info("serving {} on the {} bus", api::bus_name,
-                 bus_kind_ == BusKind::system ? "system" : "session");
-    // The discs already in the drives, as if inserted now.
-    drives_->queue_present_discs();
-    notify_status();
-    notify("READY=1");
-    int code = loop_.run();
-    notify("STOPPING=1\nSTATUS=stopping: checkpointing running rips");
-    // Running rips checkpoint and are queued again at the next start.
-    queue_->shutdown();
-    connection_->releaseName(api::bus_name);
-    return code;
-}
-
-void Service::reload() {
-    spdlog::info("reloading the configuration");
-    notify("RELOADING=1");
-    Config fresh;
-    try {
-        fresh = reload_config_();
-    } catch (...) {
-        notify("READY=1");
-        throw;
-    }
-    bool library_changed = fresh.jobs.library != config_.jobs.library;
-    config_ = fresh;
-    queue_->set_options(config_.jobs);
-    drives_->reload(config_.drives);
-    if (library_changed) {
-        manager_->emitPropertiesChangedSignal(org::freemkv::Rip1::Manager_adaptor::INTERFACE_NAME,
-                                              {"LibraryPath"});
-    }
-    job_publisher_->set_history(config_.history);
-    notify_status();
-    notify("READY=1");
-    spdlog::info("configuration reloaded");
-}
-
-void Service::notify_status() {
-    std::size_t running = queue_ ? queue_->running() : 0;
-    std::size_t queued = queue_ ? queue_->queued() : 0;
-    std::size_t drives = drives_ ? drives_->drives().size() : 0;
-    std::string status = running || queued ? fmt::format("ripping {}, queued {}", running, queued)
-                                           : std::string("idle");
-    status += fmt::format("; {} drive{}", drives, drives == 1 ? "" : "s");
-    if (status != status_) {
-        status_ = status;
-        notify("STATUS=" + status);
-    }
-}
-
-std::string Service::start_rip(const std::string& source, uid_t caller) {
-    if (source.empty()) {
-        fail(api::error_invalid_args, "no source given: a drive name, device or image path");
-    }
-    if (const freemkv::Drive* known = drives_->find(source)) {
-        return submit(drive_request(known->name, caller));
-    }
-    if (source.find('/') == std::string::npos) {
-        fail(api::error_not_found, "there is no drive named '" + source + "'" + drive_list());
-    }
-    if (source.starts_with("/dev/")) {
-        fail(api::error_not_found, source + " is not a drive freemkvd manages" + drive_list());
-    }
+// StartRip's checks of an image path (a worker's: they stat, and resolve links).
+CheckedImage image_path_request(const std::string& source, uid_t caller, bool system_bus,
+                                const std::vector<std::filesystem::path>& import_folders) {
     std::filesystem::path path(source);
     if (!path.is_absolute()) {
         fail(api::error_invalid_args, "image path '" + source + "' is not absolute");
@@ -179,8 +78,7 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
     }
     // The daemon reads a path with its own rights: on the system bus, only for root or from a
     // folder the administrator opened for it. Everyone else hands the image over open.
-    if (bus_kind_ == BusKind::system && caller != 0 &&
-        !in_import_folder(path, config_.import_folders)) {
+    if (system_bus && caller != 0 && !in_import_folder(path, import_folders)) {
         fail(api::error_not_authorized,
              source +
                  ": on the system bus an image path is taken only from root or inside an import "
@@ -207,41 +105,236 @@ std::string Service::start_rip(const std::string& source, uid_t caller) {
     request.uid = caller;
     request.source = real;
     request.file = {st.st_dev, st.st_ino};
-    return submit(std::move(request));
+    return {std::move(request)};
 }
 
-std::string Service::start_rip_image(int fd, uid_t caller) {
-    ImageFd image = check_image_fd(fd);
-    std::string name = fd_name(fd);
-    switch (image.verdict) {
+// StartRipImage's checks of the descriptor (a worker's: fstat may wait on a FUSE or NFS server).
+// A block device comes back with only its number and name, for the loop to match to a drive.
+CheckedImage image_fd_request(std::shared_ptr<UniqueFd> image, uid_t caller) {
+    ImageFd checked = check_image_fd(image->get());
+    std::string name = fd_name(image->get());
+    switch (checked.verdict) {
         case ImageFd::Verdict::unreadable:
-            fail(api::error_not_authorized, name + ": " + image.why);
+            fail(api::error_not_authorized, name + ": " + checked.why);
         case ImageFd::Verdict::refused:
-            fail(api::error_invalid_args, name + ": " + image.why);
+            fail(api::error_invalid_args, name + ": " + checked.why);
         case ImageFd::Verdict::block_device:
-            // The daemon opens its drives itself (O_DIRECT, one job per drive).
-            for (const auto& [drive_name, d] : drives_->drives()) {
-                struct stat st {};
-                if (::stat(d.device.c_str(), &st) == 0 && S_ISBLK(st.st_mode) &&
-                    st.st_rdev == image.device) {
-                    return submit(drive_request(drive_name, caller));
-                }
-            }
-            fail(api::error_not_found,
-                 name + " is a block device but not a drive freemkvd manages");
         case ImageFd::Verdict::image:
             break;
     }
     JobRequest request;
     request.uid = caller;
     request.source = name;
-    request.file = image.file;
-    request.passed_open = true;
-    request.image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-    if (!*request.image) {
-        fail(api::error_failed, name + ": cannot keep the descriptor: " + std::strerror(errno));
+    if (checked.verdict == ImageFd::Verdict::block_device) {
+        return {std::move(request), checked.device};
     }
-    return submit(std::move(request));
+    request.file = checked.file;
+    request.passed_open = true;
+    request.image = std::move(image);
+    return {std::move(request)};
+}
+
+}  // namespace
+
+Service::Service(const Config& config, BusKind bus, ConfigLoader reload_config)
+    : config_(config), bus_kind_(bus), reload_config_(std::move(reload_config)) {
+    connection_ = bus == BusKind::system ? sdbus::createSystemBusConnection()
+                                         : sdbus::createSessionBusConnection();
+    loop_.attach(*connection_);
+    manager_ = std::make_unique<ManagerObject>(*connection_, *this);
+    drive_publisher_ = std::make_unique<DrivePublisher>(*connection_);
+    // The monitor first: an event that races the enumeration is queued, not lost, and the
+    // tracker makes a repeat harmless. Events run on the loop, so drives_ exists by then.
+    watcher_ = std::make_unique<DriveWatcher>(loop_.native(),
+                                              [this](const freemkv::Drive& d, bool managed) {
+                                                  drives_->on_event(d, managed);
+                                                  notify_status();
+                                              });
+    job_publisher_ =
+        std::make_unique<JobPublisher>(*connection_, loop_, *manager_, config_.history);
+    queue_ = std::make_unique<JobQueue>(config_.jobs, job_publisher_.get());
+    DriveSystem system;
+    // The ioctl can take seconds (a drive spinning down, a stuck tray): not on the loop.
+    system.eject = [worker = worker_.get()](const std::filesystem::path& device) {
+        worker->post([device] {
+            try {
+                freemkv::eject(device);
+            } catch (const std::exception& e) {
+                spdlog::warn("cannot eject {}: {}", device.string(), e.what());
+            }
+        });
+    };
+    drives_ = std::make_unique<DriveManager>(config_.drives, *queue_, *drive_publisher_, system);
+    drives_->enumerate();
+    // The drive manager hears of every job after its object: jobs make their drives busy.
+    job_publisher_->attach(*queue_, *drives_);
+    loop_.every(flush_period, [this] {
+        job_publisher_->flush();
+        notify_status();
+    });
+}
+
+Service::~Service() {
+    // The background task first (it posts to the loop and reads reload_config_), then the
+    // queue's workers: they report into the objects.
+    worker_.reset();
+    queue_.reset();
+}
+
+int Service::run() {
+    // main() blocked these in every thread before any was started.
+    add_signal(loop_.native(), SIGTERM, on_stop_signal, nullptr);
+    add_signal(loop_.native(), SIGINT, on_stop_signal, nullptr);
+    add_signal(loop_.native(), SIGHUP, on_reload_signal, this);
+    // Sends WATCHDOG=1 from this loop well within WatchdogSec, when systemd asks for it.
+    check_sd(sd_event_set_watchdog(loop_.native(), true), "sd_event_set_watchdog");
+    // Every object exists; now clients may find us.
+    connection_->requestName(api::bus_name);
+    spdlog::info("serving {} on the {} bus", api::bus_name,
+                 bus_kind_ == BusKind::system ? "system" : "session");
+    // The discs already in the drives, as if inserted now.
+    drives_->queue_present_discs();
+    notify_status();
+    notify("READY=1");
+    int code = loop_.run();
+    notify("STOPPING=1\nSTATUS=stopping: checkpointing running rips");
+    // Running rips checkpoint and are queued again at the next start.
+    queue_->shutdown();
+    connection_->releaseName(api::bus_name);
+    return code;
+}
+
+void Service::reload(std::function<void(const std::string& error)> done) {
+    spdlog::info("reloading the configuration");
+    notify("RELOADING=1");
+    worker_->post([this, done = std::move(done)] {
+        auto fresh = std::make_shared<Config>();
+        std::string error;
+        try {
+            *fresh = reload_config_();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        loop_.post([this, fresh, error, done] {
+            if (error.empty()) {
+                apply(*fresh);
+            } else {
+                spdlog::error("reload failed, keeping the current configuration: {}", error);
+            }
+            notify("READY=1");
+            done(error);
+        });
+    });
+}
+
+void Service::apply(const Config& fresh) {
+    bool library_changed = fresh.jobs.library != config_.jobs.library;
+    config_ = fresh;
+    queue_->set_options(config_.jobs);
+    drives_->reload(config_.drives);
+    if (library_changed) {
+        manager_->emitPropertiesChangedSignal(org::freemkv::Rip1::Manager_adaptor::INTERFACE_NAME,
+                                              {"LibraryPath"});
+    }
+    job_publisher_->set_history(config_.history);
+    notify_status();
+    spdlog::info("configuration reloaded");
+}
+
+void Service::notify_status() {
+    std::size_t running = queue_ ? queue_->running() : 0;
+    std::size_t queued = queue_ ? queue_->queued() : 0;
+    std::size_t drives = drives_ ? drives_->drives().size() : 0;
+    std::string status = running || queued ? fmt::format("ripping {}, queued {}", running, queued)
+                                           : std::string("idle");
+    status += fmt::format("; {} drive{}", drives, drives == 1 ? "" : "s");
+    if (status != status_) {
+        status_ = status;
+        notify("STATUS=" + status);
+    }
+}
+
+void Service::start_rip(const std::string& source, uid_t caller, Reply reply) {
+    try {
+        if (source.empty()) {
+            fail(api::error_invalid_args, "no source given: a drive name, device or image path");
+        }
+        if (const freemkv::Drive* known = drives_->find(source)) {
+            reply(submit(drive_request(known->name, caller)), nullptr);
+            return;
+        }
+        if (source.find('/') == std::string::npos) {
+            fail(api::error_not_found, "there is no drive named '" + source + "'" + drive_list());
+        }
+        if (source.starts_with("/dev/")) {
+            fail(api::error_not_found, source + " is not a drive freemkvd manages" + drive_list());
+        }
+    } catch (const sdbus::Error& e) {
+        reply({}, &e);
+        return;
+    }
+    bool system_bus = bus_kind_ == BusKind::system;
+    background(
+        [source, caller, system_bus, folders = config_.import_folders] {
+            return image_path_request(source, caller, system_bus, folders);
+        },
+        std::move(reply));
+}
+
+void Service::start_rip_image(int fd, uid_t caller, Reply reply) {
+    // Ours until the job ends; the message's copy goes with the message.
+    auto image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!*image) {
+        sdbus::Error e(api::error_failed,
+                       std::string("cannot keep the descriptor: ") + std::strerror(errno));
+        reply({}, &e);
+        return;
+    }
+    // fstat on a FUSE or NFS file can wait on its server.
+    background([image, caller] { return image_fd_request(image, caller); }, std::move(reply));
+}
+
+void Service::background(std::function<CheckedImage()> check, Reply reply) {
+    worker_->post([this, check = std::move(check), reply = std::move(reply)] {
+        auto checked = std::make_shared<CheckedImage>();
+        std::shared_ptr<sdbus::Error> error;
+        try {
+            *checked = check();
+        } catch (const sdbus::Error& e) {
+            error = std::make_shared<sdbus::Error>(e);
+        } catch (const std::exception& e) {
+            error = std::make_shared<sdbus::Error>(api::error_failed, safe_text(e.what()));
+        }
+        loop_.post([this, checked, error, reply] {
+            if (error) {
+                reply({}, error.get());
+                return;
+            }
+            try {
+                JobRequest& request = checked->request;
+                if (checked->block_device != 0) {
+                    std::string drive = drive_of(checked->block_device, request.source);
+                    reply(submit(drive_request(drive, request.uid)), nullptr);
+                } else {
+                    reply(submit(std::move(request)), nullptr);
+                }
+            } catch (const sdbus::Error& e) {
+                reply({}, &e);
+            }
+        });
+    });
+}
+
+std::string Service::drive_of(dev_t device, const std::filesystem::path& name) const {
+    // The daemon opens its drives itself (O_DIRECT, one job per drive).
+    for (const auto& [drive_name, d] : drives_->drives()) {
+        struct stat st {};
+        if (::stat(d.device.c_str(), &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == device) {
+            return drive_name;
+        }
+    }
+    fail(api::error_not_found,
+         name.string() + " is a block device but not a drive freemkvd manages" + drive_list());
 }
 
 JobRequest Service::drive_request(const std::string& name, uid_t caller) {

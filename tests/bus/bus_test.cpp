@@ -660,6 +660,116 @@ TEST(ImageHandedOverOpen, WhatIsNoImageIsRefusedAtOnceWithANamedError) {
     EXPECT_EQ(service.wait_for_result(ok.job), "ok");
 }
 
+// === blocking work is not the loop's: a hung path lookup holds up only its own call ===
+
+// A faultfs whose "disk" cannot be looked up while `gate` exists: whoever stats it waits there,
+// and faultfs logs "gate" when it does.
+struct GatedDisk {
+    explicit GatedDisk(const TempDir& dir, const std::string& name, std::uint64_t seed)
+        : gate(dir / (name + ".gate")),
+          log(dir / (name + ".log")),
+          image(make_image(dir / (name + ".img"), 64 * 2048, seed)),
+          fs(image, "--read-only --stat-gate " + gate.string() + " --log " + log.string(), name) {
+        std::ofstream(gate).close();
+    }
+    ~GatedDisk() { open(); }
+    void open() {
+        std::error_code ec;
+        fs::remove(gate, ec);
+    }
+    // Someone is waiting at the gate.
+    bool waited() const {
+        std::ifstream in(log);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.starts_with("gate ")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    fs::path gate, log, image;
+    FaultFs fs;
+};
+
+// Calls `method` on the Manager from a thread of its own (a connection of its own); done is set
+// when the reply (or an error) is in.
+struct PendingCall {
+    PendingCall(const Service& service, const std::string& method,
+                std::function<void(sdbus::IProxy&)> call)
+        : thread([&service, method, call, this] {
+              auto connection = sdbus::createSessionBusConnectionWithAddress(service.address());
+              auto manager = sdbus::createProxy(*connection, kName, kRoot);
+              try {
+                  call(*manager);
+              } catch (const sdbus::Error& e) {
+                  error = e.getName() + ": " + e.getMessage();
+              }
+              done = true;
+          }) {}
+    ~PendingCall() { thread.join(); }
+
+    std::atomic<bool> done = false;
+    std::string error;
+    std::thread thread;
+};
+
+// Answered while the slow call is still pending: the loop did not wait for it.
+void expect_loop_answers_while(const Service& service, const PendingCall& slow) {
+    Shell queue_length = service.busctl("--timeout=30 get-property " + std::string(kName) + " " +
+                                        kRoot + " " + kManager + " QueueLength");
+    EXPECT_TRUE(queue_length.ok()) << queue_length.output;
+    EXPECT_FALSE(slow.done) << "the slow call ended before the gate opened";
+}
+
+TEST(BusLoop, AStartRipWhosePathHangsHoldsUpNoOtherCall) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    GatedDisk gated(dir, "gated", 71);
+    Service service(dir);
+
+    std::string job;
+    PendingCall start(service, "StartRip", [&](sdbus::IProxy& manager) {
+        sdbus::ObjectPath path;
+        manager.callMethod("StartRip")
+            .onInterface(kManager)
+            .withArguments(gated.fs.disk().string(), Options{})
+            .storeResultsTo(path);
+        job = path;
+    });
+    ASSERT_TRUE(wait_until([&] { return gated.waited(); }, 60s)) << "StartRip never looked";
+    expect_loop_answers_while(service, start);
+    gated.open();
+    ASSERT_TRUE(wait_until([&] { return start.done.load(); }, 60s));
+    ASSERT_EQ(start.error, "");
+    EXPECT_EQ(service.wait_for_result(job), "ok");
+}
+
+TEST(BusLoop, AReloadWhoseLibraryHangsHoldsUpNoOtherCall) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    GatedDisk gated(dir, "gated", 72);
+    Service service(dir);
+    // The new library is below the gated file: creating it stats the file first.
+    fs::path config = dir / "freemkvd.toml";
+    std::string text = slurp(config);
+    std::ofstream(config) << std::regex_replace(
+        text, std::regex(R"(\[library\]\npath = "[^"]*")"),
+        "[library]\npath = \"" + (gated.fs.disk() / "library").string() + "\"");
+
+    PendingCall reload(service, "Reload", [](sdbus::IProxy& manager) {
+        manager.callMethod("Reload").onInterface(kManager);
+    });
+    ASSERT_TRUE(wait_until([&] { return gated.waited(); }, 60s)) << "Reload never looked";
+    expect_loop_answers_while(service, reload);
+    gated.open();
+    ASSERT_TRUE(wait_until([&] { return reload.done.load(); }, 60s));
+    // Not a directory: the configuration stays as it was.
+    EXPECT_TRUE(contains(reload.error, "org.freemkv.Rip1.Error.Failed")) << reload.error;
+    EXPECT_EQ(service.get(kRoot, kManager, "LibraryPath"), service.library().string());
+}
+
 // A rip that takes long enough to be cancelled or collided with: the image file on faultfs.
 constexpr const char* kSlow = "--read-bps 8000000 --read-only";
 
