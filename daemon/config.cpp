@@ -123,6 +123,10 @@ const std::vector<Key>& keys() {
          [](V v, Config& c) { c.drives.watch = v.device_globs(); }},
         {"drives.ignore", "drives never to use, device paths or globs under /dev/",
          [](V v, Config& c) { c.drives.ignore = v.device_globs(); }},
+        {"images.import_folders",
+         "on the system bus, folders where anyone allowed to rip may name an image by path "
+         "(absolute paths; empty: only root may)",
+         [](V v, Config& c) { c.import_folders = v.directories(); }},
     };
     return table;
 }

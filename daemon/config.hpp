@@ -23,6 +23,8 @@ struct Config {
     QueueOptions jobs;      // [library], [state], [rip], [writeback], queue.max_parallel
     DriveOptions drives;    // [drives]
     unsigned history = 50;  // queue.history: ended jobs kept as D-Bus objects
+    // images.import_folders: where a path (not an open file) may name an image on the system bus
+    std::vector<std::filesystem::path> import_folders;
 
     // Where each key was set in the file ("library.path" -> line), for error messages.
     std::map<std::string, unsigned> lines;

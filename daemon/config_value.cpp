@@ -226,6 +226,20 @@ fs::path ConfigValue::directory() const {
     return s;
 }
 
+std::vector<fs::path> ConfigValue::directories() const {
+    const toml::array* array = node_.as_array();
+    if (array == nullptr) {
+        wrong_type("an array of strings");
+    }
+    std::vector<fs::path> dirs;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const toml::node& node = *array->get(i);
+        ConfigValue element(file_, fmt::format("{}[{}]", key_, i), node, node.source().begin.line);
+        dirs.push_back(element.directory());
+    }
+    return dirs;
+}
+
 std::vector<std::string> ConfigValue::device_globs() const {
     const toml::array* array = node_.as_array();
     if (array == nullptr) {

@@ -59,6 +59,8 @@ class ConfigValue {
     std::uint64_t size(std::uint64_t lo, std::uint64_t hi, std::uint64_t granule) const;
     // An absolute path.
     std::filesystem::path directory() const;
+    // An array of absolute paths.
+    std::vector<std::filesystem::path> directories() const;
     // An array of device paths or globs under /dev/.
     std::vector<std::string> device_globs() const;
 

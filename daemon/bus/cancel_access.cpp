@@ -1,13 +1,37 @@
 #include "cancel_access.hpp"
 
 #include <grp.h>
+#include <pwd.h>
 
 #include <algorithm>
 #include <vector>
 
-#include "access.hpp"
-
 namespace freemkv::bus {
+
+namespace {
+
+// Whether the user database puts `uid` in group `gid` (as primary or supplementary group).
+bool in_group(uid_t uid, gid_t gid) {
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+        return false;  // an unknown user is in no group
+    }
+    if (pw.pw_gid == gid) {
+        return true;
+    }
+    int count = 64;
+    std::vector<gid_t> groups;
+    do {
+        groups.resize(static_cast<std::size_t>(count));
+    } while (::getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count) < 0 &&
+             groups.size() < static_cast<std::size_t>(count));
+    groups.resize(static_cast<std::size_t>(std::max(count, 0)));
+    return std::find(groups.begin(), groups.end(), gid) != groups.end();
+}
+
+}  // namespace
 
 bool may_cancel(uid_t caller, uid_t starter) {
     if (caller == 0 || caller == starter) {
@@ -20,9 +44,7 @@ bool may_cancel(uid_t caller, uid_t starter) {
         found == nullptr) {
         return false;
     }
-    Caller who = caller_from_uid(caller);
-    return who.gid == found->gr_gid ||
-           std::find(who.groups.begin(), who.groups.end(), found->gr_gid) != who.groups.end();
+    return in_group(caller, found->gr_gid);
 }
 
 }  // namespace freemkv::bus

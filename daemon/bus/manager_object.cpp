@@ -16,15 +16,47 @@ ManagerObject::~ManagerObject() {
     unregisterAdaptor();
 }
 
-sdbus::ObjectPath ManagerObject::StartRip(const std::string& source,
-                                          const std::map<std::string, sdbus::Variant>& options) {
+namespace {
+
+// The reply of a method whose work goes on after the handler returns (Service::Reply), sent
+// from the loop thread.
+Service::Reply reply_with(sdbus::Result<sdbus::ObjectPath>&& result) {
+    auto shared = std::make_shared<sdbus::Result<sdbus::ObjectPath>>(std::move(result));
+    return [shared](const std::string& job, const sdbus::Error* error) {
+        if (error) {
+            shared->returnError(*error);
+        } else {
+            shared->returnResults(sdbus::ObjectPath(job));
+        }
+    };
+}
+
+}  // namespace
+
+void ManagerObject::StartRip(sdbus::Result<sdbus::ObjectPath>&& result, std::string source,
+                             std::map<std::string, sdbus::Variant> options) {
     if (!options.empty()) {
-        fail(api::error_invalid_args,
-             "StartRip takes no options yet, got '" + options.begin()->first + "'");
+        result.returnError(sdbus::Error(
+            api::error_invalid_args,
+            safe_text("StartRip takes no options yet, got '" + options.begin()->first + "'")));
+        return;
     }
     uid_t caller =
         caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
-    return sdbus::ObjectPath(service_.start_rip(source, caller));
+    service_.start_rip(source, caller, reply_with(std::move(result)));
+}
+
+void ManagerObject::StartRipImage(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd image,
+                                  std::map<std::string, sdbus::Variant> options) {
+    if (!options.empty()) {
+        result.returnError(sdbus::Error(
+            api::error_invalid_args,
+            safe_text("StartRipImage takes no options yet, got '" + options.begin()->first + "'")));
+        return;
+    }
+    uid_t caller =
+        caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
+    service_.start_rip_image(image.get(), caller, reply_with(std::move(result)));
 }
 
 std::vector<sdbus::ObjectPath> ManagerObject::ListJobs() {
@@ -37,12 +69,16 @@ std::vector<sdbus::ObjectPath> ManagerObject::ListDrives() {
     return {paths.begin(), paths.end()};
 }
 
-void ManagerObject::Reload() {
-    try {
-        service_.reload();
-    } catch (const std::exception& e) {
-        fail(api::error_failed, std::string("the configuration was not reloaded: ") + e.what());
-    }
+void ManagerObject::Reload(sdbus::Result<>&& result) {
+    auto shared = std::make_shared<sdbus::Result<>>(std::move(result));
+    service_.reload([shared](const std::string& error) {
+        if (error.empty()) {
+            shared->returnResults();
+        } else {
+            shared->returnError(sdbus::Error(
+                api::error_failed, safe_text("the configuration was not reloaded: " + error)));
+        }
+    });
 }
 
 std::string ManagerObject::Version() {

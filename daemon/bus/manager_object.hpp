@@ -19,11 +19,13 @@ class ManagerObject final
     ~ManagerObject();
 
   private:
-    sdbus::ObjectPath StartRip(const std::string& source,
-                               const std::map<std::string, sdbus::Variant>& options) override;
+    void StartRip(sdbus::Result<sdbus::ObjectPath>&& result, std::string source,
+                  std::map<std::string, sdbus::Variant> options) override;
+    void StartRipImage(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd image,
+                       std::map<std::string, sdbus::Variant> options) override;
     std::vector<sdbus::ObjectPath> ListJobs() override;
     std::vector<sdbus::ObjectPath> ListDrives() override;
-    void Reload() override;
+    void Reload(sdbus::Result<>&& result) override;
     std::string Version() override;
     std::string LibraryPath() override;
     uint32_t QueueLength() override;

@@ -4,7 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <system_error>
 
 #include "access.hpp"
@@ -17,6 +22,13 @@
 
 namespace freemkv::bus {
 
+// What a worker's checks of an image found: the job to queue, or a block device for the loop
+// to match to a managed drive.
+struct CheckedImage {
+    JobRequest request;
+    dev_t block_device = 0;
+};
+
 namespace {
 
 constexpr auto flush_period = std::chrono::milliseconds(250);
@@ -27,12 +39,8 @@ int on_stop_signal(sd_event_source* source, const signalfd_siginfo* info, void*)
 }
 
 int on_reload_signal(sd_event_source*, const signalfd_siginfo*, void* service) {
-    try {
-        static_cast<Service*>(service)->reload();
-    } catch (const std::exception& e) {
-        // A bad file leaves the running configuration as it was.
-        spdlog::error("reload failed, keeping the current configuration: {}", e.what());
-    }
+    // A bad file leaves the running configuration as it was (reload() logs why).
+    static_cast<Service*>(service)->reload([](const std::string&) {});
     return 0;
 }
 
@@ -45,6 +53,86 @@ void notify(const std::string& state) {
     if (int r = sd_notify(0, state.c_str()); r < 0) {
         spdlog::warn("sd_notify: {}", std::system_category().message(-r));
     }
+}
+
+// A name for a descriptor's file in messages and the job's Source: its path as this process sees
+// it (the client's may differ: another mount namespace), or the descriptor.
+std::string fd_name(int fd) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+    if (ec || target.empty() || !target.is_absolute()) {
+        return "the image handed over open";
+    }
+    return target.string();
+}
+
+// StartRip's checks of an image path (a worker's: they stat, and resolve links).
+CheckedImage image_path_request(const std::string& source, uid_t caller, bool system_bus,
+                                const std::vector<std::filesystem::path>& import_folders) {
+    std::filesystem::path path(source);
+    if (!path.is_absolute()) {
+        fail(api::error_invalid_args, "image path '" + source + "' is not absolute");
+    }
+    if (is_kernel_interface(path)) {
+        fail(api::error_invalid_args,
+             source + " is a kernel interface (/proc, /sys), not an image");
+    }
+    // The daemon reads a path with its own rights: on the system bus, only for root or from a
+    // folder the administrator opened for it. Everyone else hands the image over open.
+    if (system_bus && caller != 0 && !in_import_folder(path, import_folders)) {
+        fail(api::error_not_authorized,
+             source +
+                 ": on the system bus an image path is taken only from root or inside an import "
+                 "folder (images.import_folders); hand the image over open instead "
+                 "(StartRipImage; freemkvctl rip IMAGE does)");
+    }
+    std::error_code ec;
+    auto real = std::filesystem::canonical(path, ec);
+    if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted) {
+        fail(api::error_not_authorized, source + ": freemkvd may not read it: " + ec.message());
+    }
+    if (ec) {
+        fail(api::error_not_found, source + ": " + ec.message());
+    }
+    if (is_kernel_interface(real)) {
+        fail(api::error_invalid_args,
+             source + " is a kernel interface (/proc, /sys), not an image");
+    }
+    struct stat st {};
+    if (::stat(real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(api::error_invalid_args, source + " is not a disc image (not a regular file)");
+    }
+    JobRequest request;
+    request.uid = caller;
+    request.source = real;
+    request.file = {st.st_dev, st.st_ino};
+    return {std::move(request)};
+}
+
+// StartRipImage's checks of the descriptor (a worker's: fstat may wait on a FUSE or NFS server).
+// A block device comes back with only its number and name, for the loop to match to a drive.
+CheckedImage image_fd_request(std::shared_ptr<UniqueFd> image, uid_t caller) {
+    ImageFd checked = check_image_fd(image->get());
+    std::string name = fd_name(image->get());
+    switch (checked.verdict) {
+        case ImageFd::Verdict::unreadable:
+            fail(api::error_not_authorized, name + ": " + checked.why);
+        case ImageFd::Verdict::refused:
+            fail(api::error_invalid_args, name + ": " + checked.why);
+        case ImageFd::Verdict::block_device:
+        case ImageFd::Verdict::image:
+            break;
+    }
+    JobRequest request;
+    request.uid = caller;
+    request.source = name;
+    if (checked.verdict == ImageFd::Verdict::block_device) {
+        return {std::move(request), checked.device};
+    }
+    request.file = checked.file;
+    request.passed_open = true;
+    request.image = std::move(image);
+    return {std::move(request)};
 }
 
 }  // namespace
@@ -66,7 +154,18 @@ Service::Service(const Config& config, BusKind bus, ConfigLoader reload_config)
     job_publisher_ =
         std::make_unique<JobPublisher>(*connection_, loop_, *manager_, config_.history);
     queue_ = std::make_unique<JobQueue>(config_.jobs, job_publisher_.get());
-    drives_ = std::make_unique<DriveManager>(config_.drives, *queue_, *drive_publisher_);
+    DriveSystem system;
+    // The ioctl can take seconds (a drive spinning down, a stuck tray): not on the loop.
+    system.eject = [worker = worker_.get()](const std::filesystem::path& device) {
+        worker->post([device] {
+            try {
+                freemkv::eject(device);
+            } catch (const std::exception& e) {
+                spdlog::warn("cannot eject {}: {}", device.string(), e.what());
+            }
+        });
+    };
+    drives_ = std::make_unique<DriveManager>(config_.drives, *queue_, *drive_publisher_, system);
     drives_->enumerate();
     // The drive manager hears of every job after its object: jobs make their drives busy.
     job_publisher_->attach(*queue_, *drives_);
@@ -77,7 +176,9 @@ Service::Service(const Config& config, BusKind bus, ConfigLoader reload_config)
 }
 
 Service::~Service() {
-    // Stop the workers first: they report into the objects.
+    // The background task first (it posts to the loop and reads reload_config_), then the
+    // queue's workers: they report into the objects.
+    worker_.reset();
     queue_.reset();
 }
 
@@ -125,16 +226,30 @@ int Service::run() {
     return code;
 }
 
-void Service::reload() {
+void Service::reload(std::function<void(const std::string& error)> done) {
     spdlog::info("reloading the configuration");
     notify("RELOADING=1");
-    Config fresh;
-    try {
-        fresh = reload_config_();
-    } catch (...) {
-        notify("READY=1");
-        throw;
-    }
+    worker_->post([this, done = std::move(done)] {
+        auto fresh = std::make_shared<Config>();
+        std::string error;
+        try {
+            *fresh = reload_config_();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        loop_.post([this, fresh, error, done] {
+            if (error.empty()) {
+                apply(*fresh);
+            } else {
+                spdlog::error("reload failed, keeping the current configuration: {}", error);
+            }
+            notify("READY=1");
+            done(error);
+        });
+    });
+}
+
+void Service::apply(const Config& fresh) {
     bool library_changed = fresh.jobs.library != config_.jobs.library;
     config_ = fresh;
     queue_->set_options(config_.jobs);
@@ -145,7 +260,6 @@ void Service::reload() {
     }
     job_publisher_->set_history(config_.history);
     notify_status();
-    notify("READY=1");
     spdlog::info("configuration reloaded");
 }
 
@@ -162,50 +276,112 @@ void Service::notify_status() {
     }
 }
 
-std::string Service::start_rip(const std::string& source, uid_t caller) {
-    if (source.empty()) {
-        fail(api::error_invalid_args, "no source given: a drive name, device or image path");
-    }
-    JobRequest request;
-    request.uid = caller;
-    if (const freemkv::Drive* known = drives_->find(source)) {
-        // Media come and go: ask udev now, not what it said at start-up.
-        freemkv::Drive d;
-        try {
-            d = drives_->refresh(known->name);
-        } catch (const std::system_error& e) {
-            fail(api::error_not_found, known->name + ": " + e.what());
+void Service::start_rip(const std::string& source, uid_t caller, Reply reply) {
+    try {
+        if (source.empty()) {
+            fail(api::error_invalid_args, "no source given: a drive name, device or image path");
         }
-        if (!d.media_present) {
-            fail(api::error_no_media, d.name + " has no disc in it");
+        if (const freemkv::Drive* known = drives_->find(source)) {
+            reply(submit(drive_request(known->name, caller)), nullptr);
+            return;
         }
-        request = rip_request(d, caller);
-    }
-    if (request.source.empty()) {
-        std::filesystem::path path(source);
+        if (source.find('/') == std::string::npos) {
+            fail(api::error_not_found, "there is no drive named '" + source + "'" + drive_list());
+        }
         if (source.starts_with("/dev/")) {
-            fail(api::error_not_found, source + " is not a drive freemkvd manages");
+            fail(api::error_not_found, source + " is not a drive freemkvd manages" + drive_list());
         }
-        if (!path.is_absolute()) {
-            fail(api::error_invalid_args, "image path '" + source + "' is not absolute");
-        }
-        std::error_code ec;
-        auto real = std::filesystem::canonical(path, ec);
-        if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted) {
-            fail(api::error_not_authorized, source + ": " + ec.message());
-        }
-        if (ec) {
-            fail(api::error_not_found, source + ": " + ec.message());
-        }
-        if (std::string why = read_denied(caller_from_uid(caller), real, &request.file);
-            !why.empty()) {
-            fail(api::error_not_authorized, why);
-        }
-        if (!std::filesystem::is_regular_file(real)) {
-            fail(api::error_invalid_args, source + " is not a disc image (not a regular file)");
-        }
-        request.source = real;
+    } catch (const sdbus::Error& e) {
+        reply({}, &e);
+        return;
     }
+    bool system_bus = bus_kind_ == BusKind::system;
+    background(
+        [source, caller, system_bus, folders = config_.import_folders] {
+            return image_path_request(source, caller, system_bus, folders);
+        },
+        std::move(reply));
+}
+
+void Service::start_rip_image(int fd, uid_t caller, Reply reply) {
+    // Ours until the job ends; the message's copy goes with the message.
+    auto image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!*image) {
+        sdbus::Error e(api::error_failed,
+                       std::string("cannot keep the descriptor: ") + std::strerror(errno));
+        reply({}, &e);
+        return;
+    }
+    // fstat on a FUSE or NFS file can wait on its server.
+    background([image, caller] { return image_fd_request(image, caller); }, std::move(reply));
+}
+
+void Service::background(std::function<CheckedImage()> check, Reply reply) {
+    worker_->post([this, check = std::move(check), reply = std::move(reply)] {
+        auto checked = std::make_shared<CheckedImage>();
+        std::shared_ptr<sdbus::Error> error;
+        try {
+            *checked = check();
+        } catch (const sdbus::Error& e) {
+            error = std::make_shared<sdbus::Error>(e);
+        } catch (const std::exception& e) {
+            error = std::make_shared<sdbus::Error>(api::error_failed, safe_text(e.what()));
+        }
+        loop_.post([this, checked, error, reply] {
+            if (error) {
+                reply({}, error.get());
+                return;
+            }
+            try {
+                JobRequest& request = checked->request;
+                if (checked->block_device != 0) {
+                    std::string drive = drive_of(checked->block_device, request.source);
+                    reply(submit(drive_request(drive, request.uid)), nullptr);
+                } else {
+                    reply(submit(std::move(request)), nullptr);
+                }
+            } catch (const sdbus::Error& e) {
+                reply({}, &e);
+            }
+        });
+    });
+}
+
+std::string Service::drive_of(dev_t device, const std::filesystem::path& name) const {
+    // The daemon opens its drives itself (O_DIRECT, one job per drive).
+    for (const auto& [drive_name, d] : drives_->drives()) {
+        struct stat st {};
+        if (::stat(d.device.c_str(), &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == device) {
+            return drive_name;
+        }
+    }
+    fail(api::error_not_found,
+         name.string() + " is a block device but not a drive freemkvd manages" + drive_list());
+}
+
+JobRequest Service::drive_request(const std::string& name, uid_t caller) {
+    // Media come and go: ask udev now, not what it said at start-up.
+    freemkv::Drive d;
+    try {
+        d = drives_->refresh(name);
+    } catch (const std::system_error& e) {
+        fail(api::error_not_found, name + ": " + e.what());
+    }
+    if (!d.media_present) {
+        fail(api::error_no_media, d.name + " has no disc in it");
+    }
+    return rip_request(d, caller);
+}
+
+std::string Service::drive_list() const {
+    std::string names;
+    for (const auto& [name, drive] : drives_->drives()) {
+        names += (names.empty() ? "" : ", ") + name;
+    }
+    return names.empty() ? " (it manages none)" : " (its drives: " + names + ")";
+}
+
+std::string Service::submit(JobRequest request) {
     try {
         return JobObject::path_for(queue_->submit(std::move(request)));
     } catch (const BusyError& e) {

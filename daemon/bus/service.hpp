@@ -23,12 +23,14 @@
 #include "drive_watcher.hpp"
 #include "event_loop.hpp"
 #include "job_queue.hpp"
+#include "worker.hpp"
 
 namespace freemkv::bus {
 
 class DrivePublisher;
 class JobPublisher;
 class ManagerObject;
+struct CheckedImage;
 
 enum class BusKind { system, session };
 
@@ -40,13 +42,22 @@ class Service final {
     Service(const Config& config, BusKind bus, ConfigLoader reload_config);
     ~Service();
 
+    // How a method that may block ends: the job's path, or the error. Called on the loop thread,
+    // maybe before the method returns.
+    using Reply = std::function<void(const std::string& job, const sdbus::Error* error)>;
+
     // Serves until SIGTERM/SIGINT; returns the exit code. SIGHUP reloads the configuration.
     int run();
-    // Applies a fresh configuration to jobs that start from now on, and to the drives.
-    void reload();
+    // Reads the configuration file again on the worker (it creates the library's directories,
+    // and the file may be on a slow filesystem), then applies it on the loop to jobs that start
+    // from now on, and to the drives. `done` gets "" or why nothing changed.
+    void reload(std::function<void(const std::string& error)> done);
 
-    // For the Manager object (loop thread).
-    std::string start_rip(const std::string& source, uid_t caller);
+    // For the Manager object (loop thread). Drive names are answered at once; an image's checks
+    // run on the worker (they stat and resolve links, on filesystems that may hang).
+    void start_rip(const std::string& source, uid_t caller, Reply reply);
+    // StartRipImage: `fd` is the caller's open image (or managed drive); it is duplicated.
+    void start_rip_image(int fd, uid_t caller, Reply reply);
     std::vector<std::string> job_paths() const;
     std::vector<std::string> drive_paths() const;
     const Config& config() const { return config_; }
@@ -54,11 +65,21 @@ class Service final {
 
   private:
     void notify_status();
+    void apply(const Config& fresh);
+    JobRequest drive_request(const std::string& name, uid_t caller);
+    std::string drive_list() const;  // " (its drives: sr0, sr1)", for messages
+    // The managed drive whose block device is `device`; throws NotFound naming `name`.
+    std::string drive_of(dev_t device, const std::filesystem::path& name) const;
+    std::string submit(JobRequest request);
+    // Runs `check` on the worker, then submits what it found on the loop and replies.
+    void background(std::function<CheckedImage()> check, Reply reply);
 
     Config config_;
     BusKind bus_kind_;
     ConfigLoader reload_config_;
     EventLoop loop_;
+    // The loop's blocking work; stopped first (~Service), while what its tasks use still exists.
+    std::unique_ptr<Worker> worker_ = std::make_unique<Worker>();
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<ManagerObject> manager_;
     std::unique_ptr<DrivePublisher> drive_publisher_;

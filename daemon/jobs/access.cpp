@@ -1,83 +1,99 @@
 #include "access.hpp"
 
-#include <grp.h>
-#include <pwd.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 
-#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace freemkv {
 
-Caller caller_from_uid(uid_t uid) {
-    Caller c{uid, static_cast<gid_t>(-1), {}};
-    passwd pw{};
-    passwd* found = nullptr;
-    std::vector<char> buf(16384);
-    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-        return c;  // unknown user: only "other" permissions apply
-    }
-    c.gid = pw.pw_gid;
-    int count = 64;
-    std::vector<gid_t> groups(static_cast<std::size_t>(count));
-    if (::getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count) < 0) {
-        groups.resize(static_cast<std::size_t>(count));
-        ::getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &count);
-    }
-    groups.resize(static_cast<std::size_t>(std::max(count, 0)));
-    c.groups = std::move(groups);
-    return c;
-}
-
 namespace {
 
-bool allowed(const Caller& c, const struct stat& st, mode_t user_bit, mode_t group_bit,
-             mode_t other_bit) {
-    if (st.st_uid == c.uid) {
-        return st.st_mode & user_bit;
-    }
-    bool in_group = st.st_gid == c.gid ||
-                    std::find(c.groups.begin(), c.groups.end(), st.st_gid) != c.groups.end();
-    if (in_group) {
-        return st.st_mode & group_bit;
-    }
-    return st.st_mode & other_bit;
+bool kernel_filesystem(const struct statfs& fs) {
+    return fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC;
 }
 
 }  // namespace
 
-std::string read_denied(const Caller& caller, const std::filesystem::path& path, FileId* checked) {
-    if (!path.is_absolute()) {
-        return path.string() + " is not an absolute path";
+ImageFd check_image_fd(int fd) {
+    ImageFd out;
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) {
+        out.why = std::string("not an open file: ") + std::strerror(errno);
+        return out;
     }
-    if (caller.uid == 0) {
-        struct stat st {};
-        if (checked && ::stat(path.c_str(), &st) == 0) {
-            *checked = {st.st_dev, st.st_ino};
-        }
-        return {};
-    }
-    std::filesystem::path walked = "/";
-    for (auto it = std::next(path.begin()); it != path.end(); ++it) {
-        struct stat dir {};
-        if (::stat(walked.c_str(), &dir) != 0) {
-            return walked.string() + " does not exist";
-        }
-        if (!allowed(caller, dir, S_IXUSR, S_IXGRP, S_IXOTH)) {
-            return "you may not enter " + walked.string();
-        }
-        walked /= *it;
+    int mode = flags & O_ACCMODE;
+    if ((flags & O_PATH) != 0 || (mode != O_RDONLY && mode != O_RDWR)) {
+        out.verdict = ImageFd::Verdict::unreadable;
+        out.why = "it was not opened for reading";
+        return out;
     }
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        return path.string() + " does not exist";
+    if (::fstat(fd, &st) != 0) {
+        out.why = std::string("cannot stat it: ") + std::strerror(errno);
+        return out;
     }
-    if (!allowed(caller, st, S_IRUSR, S_IRGRP, S_IROTH)) {
-        return "you may not read " + path.string();
+    out.file = {st.st_dev, st.st_ino};
+    struct statfs fs {};
+    if (::fstatfs(fd, &fs) != 0) {
+        out.why = std::string("cannot stat its filesystem: ") + std::strerror(errno);
+        return out;
     }
-    if (checked) {
-        *checked = {st.st_dev, st.st_ino};
+    if (kernel_filesystem(fs)) {
+        out.why = "it is a kernel interface (/proc or /sys), not a disc image";
+        return out;
     }
-    return {};
+    if (S_ISBLK(st.st_mode)) {
+        out.verdict = ImageFd::Verdict::block_device;
+        out.device = st.st_rdev;
+        return out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        out.why = S_ISFIFO(st.st_mode)   ? "it is a pipe, not a disc image"
+                  : S_ISSOCK(st.st_mode) ? "it is a socket, not a disc image"
+                  : S_ISCHR(st.st_mode)  ? "it is a character device, not a disc image"
+                  : S_ISDIR(st.st_mode)  ? "it is a directory, not a disc image"
+                                         : "it is not a regular file";
+        return out;
+    }
+    if (st.st_size == 0) {
+        out.why = "it is empty (0 bytes)";
+        return out;
+    }
+    out.verdict = ImageFd::Verdict::image;
+    return out;
+}
+
+bool in_import_folder(const std::filesystem::path& path,
+                      const std::vector<std::filesystem::path>& folders) {
+    std::error_code ec;
+    auto real = std::filesystem::canonical(path, ec);
+    if (ec) {
+        return false;
+    }
+    for (const auto& folder : folders) {
+        auto base = std::filesystem::canonical(folder, ec);
+        if (ec) {
+            continue;
+        }
+        auto rel = real.lexically_relative(base);
+        if (!rel.empty() && *rel.begin() != ".." && rel != ".") {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_kernel_interface(const std::filesystem::path& path) {
+    struct statfs fs {};
+    if (::statfs(path.c_str(), &fs) == 0 && kernel_filesystem(fs)) {
+        return true;
+    }
+    auto first = std::next(path.begin());
+    return path.is_absolute() && first != path.end() && (*first == "proc" || *first == "sys");
 }
 
 }  // namespace freemkv

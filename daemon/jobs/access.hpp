@@ -1,7 +1,9 @@
 #pragma once
 
-// Whether a caller may read a file, decided from the caller's credentials (not the daemon's): a
-// system daemon must not read an image on behalf of someone who could not read it themselves.
+// What may be ripped as an image. A caller hands the daemon an image open (StartRipImage): the
+// kernel checked the caller's own rights when they opened it (ACLs, groups, every directory on the
+// way), so the daemon only checks what the descriptor is. A path (StartRip) is read with the
+// daemon's rights, so on the system bus it is taken only from root or inside an import folder.
 
 #include <sys/types.h>
 
@@ -13,21 +15,31 @@
 
 namespace freemkv {
 
-struct Caller {
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::vector<gid_t> groups;  // supplementary groups
+struct ImageFd {
+    enum class Verdict {
+        image,         // a regular file with data: rip it through the descriptor
+        block_device,  // the caller decides whether `device` is a drive it manages
+        refused,       // not something to rip: `why` says what it is
+        unreadable,    // opened without read access (write-only, O_PATH)
+    };
+    Verdict verdict = Verdict::refused;
+    std::string why;
+    FileId file;       // its (dev, inode)
+    dev_t device = 0;  // a block device's number
 };
 
-// The caller's identity from the system's user database: primary and supplementary groups.
-Caller caller_from_uid(uid_t uid);
+// Looks at a descriptor a caller handed over as an image, without reading from it or blocking:
+// its access mode (not the file's mode bits), its type (a FIFO, socket, character device or
+// directory is refused at once), its size (an empty file is refused) and its filesystem (nothing
+// from /proc or /sys).
+ImageFd check_image_fd(int fd);
 
-// Empty when `caller` may open `path` for reading (search permission on every directory on the
-// way, read permission on the file itself, by owner/group/other mode bits; root may always);
-// otherwise the reason, naming the path that stops them. `path` must be absolute.
-// `checked`, when given, is set to the file whose mode was checked (for root: the file the path
-// names), so that the caller can insist on that very file later (FileId).
-std::string read_denied(const Caller& caller, const std::filesystem::path& path,
-                        FileId* checked = nullptr);
+// Whether `path` (absolute) is inside one of `folders` once symbolic links and ".." are resolved
+// on both sides, so that neither can lead out of a folder. A missing path is in no folder.
+bool in_import_folder(const std::filesystem::path& path,
+                      const std::vector<std::filesystem::path>& folders);
+
+// Whether `path` names something in /proc or /sys (a kernel interface, never a disc image).
+bool is_kernel_interface(const std::filesystem::path& path);
 
 }  // namespace freemkv

@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "enum_names.hpp"
 #include "ripper.hpp"
+#include "unique_fd.hpp"
 
 namespace freemkv {
 
@@ -41,6 +43,12 @@ struct JobRequest {
     // Not empty: the source cannot be ripped (an audio CD, a blank disc) and the job ends at
     // once, failed, with this reason, without reading it.
     std::string refused;
+    // An image the caller handed over open (StartRipImage): the job reads through it, never by
+    // path, and the queue keeps it open until the job ends. It is not journaled, so after a
+    // restart the job cannot go on by itself (passed_open says so); ripping the image again
+    // resumes it.
+    std::shared_ptr<UniqueFd> image;
+    bool passed_open = false;
 };
 
 struct JobInfo {

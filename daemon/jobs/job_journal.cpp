@@ -42,6 +42,7 @@ toml::table to_toml(const JobInfo& job) {
         {"media", job.request.media},
         {"file_dev", static_cast<std::int64_t>(job.request.file.dev)},
         {"file_ino", static_cast<std::int64_t>(job.request.file.ino)},
+        {"passed_open", job.request.passed_open},
         {"state", std::string(to_string(job.state))},
         {"label", job.label},
         {"identity", job.identity},
@@ -106,6 +107,7 @@ JobInfo from_toml(const toml::table& t) {
             }
         }
     }
+    job.request.passed_open = t["passed_open"].value_or(false);
     job.label = str("label");
     job.identity = str("identity");
     job.output = str("output");

@@ -18,9 +18,16 @@ namespace freemkv {
 
 namespace {
 
-// One job at a time per drive; an image counts as its own drive.
+// One job at a time per drive; an image counts as its own drive, known by its file when the
+// caller handed it over open (its path is only a name then).
 std::string drive_key(const JobRequest& r) {
-    return r.drive.empty() ? r.source.string() : r.drive;
+    if (!r.drive.empty()) {
+        return r.drive;
+    }
+    if (r.passed_open) {
+        return "file " + std::to_string(r.file.dev) + ":" + std::to_string(r.file.ino);
+    }
+    return r.source.string();
 }
 
 // A re-queued job whose rip was published before the daemon stopped (its end not yet in the
@@ -67,7 +74,15 @@ JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupt
     std::lock_guard lock(mutex_);
     for (JobInfo& job : journal_.load()) {
         next_id_ = std::max(next_id_, job.id + 1);
-        if (!job.ended() && interrupted == Interrupted::requeue) {
+        if (!job.ended() && job.request.passed_open) {
+            // Its descriptor died with the process that had it.
+            job.state = JobState::failed;
+            job.result = RipResult::without_rip(
+                RipOutcome::failed,
+                "interrupted (freemkvd stopped or crashed); the image was handed over open: rip "
+                "it again to resume",
+                true);
+        } else if (!job.ended() && interrupted == Interrupted::requeue) {
             // The rip resumes from its .part and mapfile.
             spdlog::info("job {} ({}) was interrupted; queued again", job.id,
                          job.request.source.string());
@@ -78,7 +93,7 @@ JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupt
             job.result = RipResult::without_rip(RipOutcome::failed,
                                                 "interrupted (freemkvd stopped or crashed)", true);
         }
-        entries_.push_back(Entry{std::move(job), {}});
+        entries_.push_back(Entry{std::move(job), {}, {}});
     }
     save_journal();
     start_ready();
@@ -114,12 +129,14 @@ std::uint64_t JobQueue::submit(JobRequest request) {
         std::string key = drive_key(request);
         for (const Entry& e : entries_) {
             if (!e.info.ended() && drive_key(e.info.request) == key) {
-                throw BusyError(key + " already has job " + std::to_string(e.info.id) + " (" +
+                throw BusyError(request.source.string() + " already has job " +
+                                std::to_string(e.info.id) + " (" +
                                 std::string(to_string(e.info.state)) + ")");
             }
         }
         JobInfo job;
         job.id = next_id_++;
+        auto image = std::move(request.image);
         job.request = std::move(request);
         job.created = std::chrono::system_clock::now();
         if (!job.request.refused.empty()) {
@@ -127,7 +144,7 @@ std::uint64_t JobQueue::submit(JobRequest request) {
             job.result = RipResult::without_rip(RipOutcome::failed, job.request.refused, false);
             job.finished = job.created;
         }
-        entries_.push_back(Entry{job, {}});
+        entries_.push_back(Entry{job, {}, std::move(image)});
         if (!job.ended()) {
             waiting_.push_back(job.id);
         }
@@ -171,6 +188,7 @@ bool JobQueue::cancel(std::uint64_t id) {
             return true;
         }
         std::erase(waiting_, id);
+        e->image.reset();
         e->info.state = JobState::cancelled;
         e->info.result =
             RipResult::without_rip(RipOutcome::cancelled, "cancelled before it started", false);
@@ -272,8 +290,10 @@ void JobQueue::set_options(const QueueOptions& options) {
 }
 
 DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop) {
-    DiscInfo disc =
-        identify_disc(job.request.source, job.request.udev_props, job.request.file, stop);
+    DiscInfo disc = job.request.image ? identify_disc(job.request.image->get(), job.request.source,
+                                                      job.request.udev_props, stop)
+                                      : identify_disc(job.request.source, job.request.udev_props,
+                                                      job.request.file, stop);
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
@@ -366,6 +386,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     {
         std::lock_guard lock(mutex_);
         job = find(id)->info;
+        job.request.image = find(id)->image;
         options = options_;
         save_journal();
     }
@@ -407,6 +428,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
             options.ecc_sectors ? options.ecc_sectors : ecc_block_sectors(disc.type);
         rip_options.identity = job.identity;
         rip_options.source_file = job.request.file;
+        rip_options.source_fd = job.request.image ? job.request.image->get() : -1;
         spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
                      job.output.string());
         result = published ? *published
@@ -423,6 +445,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     {
         std::lock_guard lock(mutex_);
         Entry* e = find(id);
+        e->image.reset();
         if (stopping_ && result.outcome == RipOutcome::cancelled) {
             interrupted = true;
             // Stopped by a shutdown, not by a user: queued again at the next start.

@@ -83,6 +83,7 @@ class JobQueue {
     struct Entry {
         JobInfo info;
         std::stop_source stop;
+        std::shared_ptr<UniqueFd> image;  // request.image, held here until the job ends
     };
 
     void start_ready();  // caller holds mutex_

@@ -51,7 +51,7 @@ struct Free {
 // reads: O_DIRECT where the source takes it (a buffered read of a scratched start makes the
 // kernel retry page by page, for minutes), in pieces, checking `stop` before each.
 std::vector<unsigned char> read_area(const UniqueFd& fd, const std::filesystem::path& path,
-                                     std::uint64_t offset, std::uint64_t length,
+                                     std::uint64_t offset, std::uint64_t length, bool may_go_direct,
                                      const std::stop_token& stop) {
     void* p = nullptr;
     if (::posix_memalign(&p, 4096, kPieceBytes) != 0) {
@@ -59,7 +59,7 @@ std::vector<unsigned char> read_area(const UniqueFd& fd, const std::filesystem::
     }
     std::unique_ptr<unsigned char, Free> buffer(static_cast<unsigned char*>(p));
     int flags = ::fcntl(fd.get(), F_GETFL);
-    bool direct = flags >= 0 && ::fcntl(fd.get(), F_SETFL, flags | O_DIRECT) == 0;
+    bool direct = may_go_direct && flags >= 0 && ::fcntl(fd.get(), F_SETFL, flags | O_DIRECT) == 0;
     auto buffered = [&] {
         if (direct) {
             direct = false;
@@ -272,30 +272,17 @@ void expect_same_file(int fd, const FileId& expected, const std::filesystem::pat
     }
 }
 
-DiscInfo identify_disc(const std::filesystem::path& source,
-                       const std::map<std::string, std::string>& udev_props, const FileId& expected,
-                       std::stop_token stop) {
+namespace {
+
+// Everything after the open: size, filesystem, identity, type. `own_fd`: the daemon opened it, so
+// read_area may switch it to O_DIRECT; a caller's descriptor shares its flags with the caller.
+DiscInfo identify_open(const UniqueFd& fd, const std::filesystem::path& source,
+                       bool is_block_device, const std::map<std::string, std::string>& udev_props,
+                       bool own_fd, const std::stop_token& stop) {
     DiscInfo info;
     info.source = source;
-
-    // stat before open: opening a FIFO would block, and a directory opens fine.
+    info.is_block_device = is_block_device;
     struct stat st {};
-    if (::stat(source.c_str(), &st) != 0) {
-        throw IoError("stat", source, 0, errno);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        throw DiscError(describe(source) + "is a directory, not a disc or disc image");
-    }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        throw DiscError(describe(source) + "is neither a block device nor a regular file");
-    }
-    info.is_block_device = S_ISBLK(st.st_mode);
-
-    UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        throw IoError("open", source, 0, errno);
-    }
-    expect_same_file(fd.get(), expected, source);
     if (info.is_block_device) {
         info.size_bytes = block_device_bytes(fd.get(), source);
     } else {
@@ -317,7 +304,7 @@ DiscInfo identify_disc(const std::filesystem::path& source,
     try {
         if (info.size_bytes > kIdentityOffset) {
             auto length = std::min(kIdentityBytes, info.size_bytes - kIdentityOffset);
-            area = read_area(fd, source, kIdentityOffset, length, stop);
+            area = read_area(fd, source, kIdentityOffset, length, own_fd, stop);
             if (area.size() != length) {
                 throw IoError("read (medium ended early)", source, kIdentityOffset + area.size(),
                               EIO);
@@ -350,6 +337,47 @@ DiscInfo identify_disc(const std::filesystem::path& source,
         info.type_guessed = true;
     }
     return info;
+}
+
+}  // namespace
+
+DiscInfo identify_disc(const std::filesystem::path& source,
+                       const std::map<std::string, std::string>& udev_props, const FileId& expected,
+                       std::stop_token stop) {
+    // stat before open: opening a FIFO would block, and a directory opens fine.
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) {
+        throw IoError("stat", source, 0, errno);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        throw DiscError(describe(source) + "is a directory, not a disc or disc image");
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        throw DiscError(describe(source) + "is neither a block device nor a regular file");
+    }
+
+    UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw IoError("open", source, 0, errno);
+    }
+    expect_same_file(fd.get(), expected, source);
+    return identify_open(fd, source, S_ISBLK(st.st_mode), udev_props, true, stop);
+}
+
+DiscInfo identify_disc(int image_fd, const std::filesystem::path& name,
+                       const std::map<std::string, std::string>& udev_props, std::stop_token stop) {
+    struct stat st {};
+    if (::fstat(image_fd, &st) != 0) {
+        throw IoError("stat", name, 0, errno);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        throw DiscError(describe(name) + "is neither a block device nor a regular file");
+    }
+    UniqueFd fd(::fcntl(image_fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd) {
+        throw IoError("dup", name, 0, errno);
+    }
+    return identify_open(fd, name, S_ISBLK(st.st_mode), udev_props, false, stop);
 }
 
 }  // namespace freemkv

@@ -89,6 +89,13 @@ DiscInfo identify_disc(const std::filesystem::path& source,
                        const std::map<std::string, std::string>& udev_props = {},
                        const FileId& expected = {}, std::stop_token stop = {});
 
+// The same for a file the daemon was handed open (a caller's descriptor for an image): read
+// through `fd` only, never re-opened by path, and buffered (O_DIRECT would change the flags the
+// caller's descriptor shares); `name` is for messages.
+DiscInfo identify_disc(int fd, const std::filesystem::path& name,
+                       const std::map<std::string, std::string>& udev_props = {},
+                       std::stop_token stop = {});
+
 // Sectors per read request: the medium's ECC unit, so one bad spot costs exactly one unit.
 // DVD 16 (32 KiB ECC block), BD 32 (64 KiB cluster). CD has no multi-sector ECC block (CIRC
 // works within each sector's frames), so CD and unknown use 16: 32 KiB is an efficient read

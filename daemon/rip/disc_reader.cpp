@@ -24,6 +24,19 @@ DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read
         throw IoError("open", source, 0, errno);
     }
     expect_same_file(fd_.get(), expected_, path_);
+    init();
+}
+
+DiscReader::DiscReader(int fd, const std::filesystem::path& name, std::size_t max_read)
+    : path_(name), max_read_(max_read) {
+    fd_ = UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!fd_) {
+        throw IoError("dup", name, 0, errno);
+    }
+    init();
+}
+
+void DiscReader::init() {
     void* p = nullptr;
     if (::posix_memalign(&p, 4096, max_read_) != 0) {
         throw std::bad_alloc();
@@ -31,11 +44,11 @@ DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read
     buffer_.reset(static_cast<std::byte*>(p));
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0) {
-        throw IoError("stat", source, 0, errno);
+        throw IoError("stat", path_, 0, errno);
     }
     is_block_device_ = S_ISBLK(st.st_mode);
     if (!is_block_device_ && !S_ISREG(st.st_mode)) {
-        throw IoError("read (not a block device or regular file)", source, 0, EINVAL);
+        throw IoError("read (not a block device or regular file)", path_, 0, EINVAL);
     }
     size_ = current_size();
 }

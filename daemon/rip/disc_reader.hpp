@@ -32,6 +32,10 @@ class DiscReader {
     DiscReader(const std::filesystem::path& source, std::size_t max_read,
                const FileId& expected = {});
 
+    // Reads through a duplicate of `fd` (a caller's open image), never re-opening it by path:
+    // buffered, since O_DIRECT can only be asked for at open. `name` is for messages.
+    DiscReader(int fd, const std::filesystem::path& name, std::size_t max_read);
+
     std::uint64_t size() const { return size_; }
     const std::filesystem::path& path() const { return path_; }
     // Reads exactly `n` bytes at `pos` (n <= max_read, pos + n <= size(), both multiples of 512)
@@ -48,6 +52,8 @@ class DiscReader {
     std::uint64_t bytes_read() const { return bytes_read_; }
 
   private:
+    void init();  // after fd_ is set: buffer, type, size
+
     struct Free {
         void operator()(std::byte* p) const { std::free(p); }
     };

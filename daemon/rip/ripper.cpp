@@ -118,7 +118,9 @@ class Rip final : public WritebackObserver {
 
 void Rip::open() {
     try {
-        reader_ = std::make_unique<DiscReader>(source_, read_size_, o_.source_file);
+        reader_ = o_.source_fd >= 0
+                      ? std::make_unique<DiscReader>(o_.source_fd, source_, read_size_)
+                      : std::make_unique<DiscReader>(source_, read_size_, o_.source_file);
     } catch (const IoError& e) {
         throw CannotStart(std::string("cannot read the disc: ") + e.what() + ": " +
                           e.code().message());

@@ -53,6 +53,9 @@ struct RipOptions {
     BufferConfig buffer;
     std::string identity;  // the disc's fingerprint; a .part is resumed only by the same disc
     FileId source_file;    // the image file a caller's access was checked on (DiscReader)
+    // An image a caller handed over open (the job keeps it open for the rip's life): read through
+    // it, never by path. -1: open the source path.
+    int source_fd = -1;
     FileSystem* file_system = &real_file_system();  // syncs and renames of .part and .map
 };
 

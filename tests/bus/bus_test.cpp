@@ -3,9 +3,11 @@
 // and a small sdbus-c++ client where a process per call would be too slow. The cases with a
 // throttled disc or another user need root.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -524,13 +526,23 @@ TEST(BusErrors, BadArgumentsGetNamedErrorsAndTheDaemonKeepsServing) {
         return gdbus_error(service.start_rip_gdbus(source, options));
     };
     EXPECT_EQ(error_of(""), "org.freemkv.Rip1.Error.InvalidArgs");
-    EXPECT_EQ(error_of("disc.img"), "org.freemkv.Rip1.Error.InvalidArgs");
+    // A bare name is a drive's: there is no such drive (not "image path not absolute").
+    EXPECT_EQ(error_of("disc.img"), "org.freemkv.Rip1.Error.NotFound");
+    Shell sr7 = service.start_rip_gdbus("sr7");
+    EXPECT_EQ(gdbus_error(sr7), "org.freemkv.Rip1.Error.NotFound");
+    EXPECT_TRUE(contains(sr7.output, "no drive named 'sr7'")) << sr7.output;
+    EXPECT_EQ(error_of("images/disc.img"), "org.freemkv.Rip1.Error.InvalidArgs");
+    // A kernel interface is no image, even where the daemon may read it.
+    for (const char* kernel :
+         {"/proc/self/mem", "/proc/self/status", "/sys/kernel/uevent_seqnum"}) {
+        EXPECT_EQ(error_of(kernel), "org.freemkv.Rip1.Error.InvalidArgs") << kernel;
+    }
     EXPECT_EQ(error_of((dir / "no-such.img").string()), "org.freemkv.Rip1.Error.NotFound");
     EXPECT_EQ(error_of("/dev/sda"), "org.freemkv.Rip1.Error.NotFound");
     EXPECT_EQ(error_of(dir.path().string()), "org.freemkv.Rip1.Error.InvalidArgs");
     EXPECT_EQ(error_of(img.string(), quote("{'x': <1>}")), "org.freemkv.Rip1.Error.InvalidArgs");
     // busctl reports them too (with the message; it does not print the name).
-    Shell relative = service.busctl_call(kRoot, kManager, "StartRip", "sa{sv} disc.img 0");
+    Shell relative = service.busctl_call(kRoot, kManager, "StartRip", "sa{sv} images/disc.img 0");
     EXPECT_FALSE(relative.ok());
     EXPECT_TRUE(contains(relative.output, "is not absolute")) << relative.output;
     Shell options =
@@ -540,6 +552,8 @@ TEST(BusErrors, BadArgumentsGetNamedErrorsAndTheDaemonKeepsServing) {
     // Not a job.
     Shell nothing = service.gdbus_call(job_path(999), std::string(kJob) + ".Cancel", "'{}'");
     EXPECT_FALSE(nothing.ok()) << nothing.output;
+    Shell listed = service.busctl_call(kRoot, kManager, "ListJobs");
+    EXPECT_EQ(listed.output, "ao 0\n") << "a refused call queued nothing";
 
     std::string job = Service::job_of(service.start_rip_gdbus(img.string()));
     ASSERT_EQ(service.wait_for_result(job), "ok");
@@ -553,6 +567,209 @@ TEST(BusErrors, BadArgumentsGetNamedErrorsAndTheDaemonKeepsServing) {
     ASSERT_TRUE(service.daemon().running());
     std::string next = Service::job_of(service.start_rip_busctl(other));
     EXPECT_EQ(service.wait_for_result(next), "ok");
+}
+
+// === images handed over open (StartRipImage) ===
+
+struct Started {
+    std::string job;    // the job's path, or "" when the call failed
+    std::string error;  // the error's name
+    std::string message;
+};
+
+// StartRipImage from this process (root), passing `fd`.
+Started start_rip_image(const Service& service, int fd, const Options& options = {}) {
+    auto connection = sdbus::createSessionBusConnectionWithAddress(service.address());
+    auto manager = sdbus::createProxy(*connection, kName, kRoot);
+    Started out;
+    try {
+        sdbus::ObjectPath job;
+        manager->callMethod("StartRipImage")
+            .onInterface(kManager)
+            .withArguments(sdbus::UnixFd(fd), options)
+            .storeResultsTo(job);
+        out.job = job;
+    } catch (const sdbus::Error& e) {
+        out.error = e.getName();
+        out.message = e.getMessage();
+    }
+    return out;
+}
+
+int open_or_throw(const fs::path& path, int flags) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), path.string());
+    }
+    return fd;
+}
+
+// The daemon reads through the descriptor only: replacing the path with a FIFO right after
+// the call (a re-open by path would hang on it, and the job with it) changes nothing.
+TEST(ImageHandedOverOpen, RipsThroughTheDescriptorByteIdentical) {
+    TempDir dir;
+    fs::path img = make_image(dir / "disc.img", 8 * MiB, 61);
+    std::vector<std::byte> bytes = read_file(img);
+    Service service(dir);
+
+    int fd = open_or_throw(img, O_RDONLY);
+    Started started = start_rip_image(service, fd);
+    ::close(fd);
+    ASSERT_EQ(started.error, "") << started.message;
+    fs::remove(img);
+    ASSERT_EQ(::mkfifo(img.c_str(), 0600), 0);
+
+    ASSERT_EQ(service.wait_for_result(started.job), "ok");
+    EXPECT_EQ(service.get(started.job, kJob, "Source"), img.string());
+    EXPECT_TRUE(read_file(service.get(started.job, kJob, "OutputPath")) == bytes);
+}
+
+TEST(ImageHandedOverOpen, WhatIsNoImageIsRefusedAtOnceWithANamedError) {
+    TempDir dir;
+    fs::path img = make_image(dir / "disc.img", 32 * 2048, 62);
+    std::ofstream(dir / "empty.img").close();
+    ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+    Service service(dir);
+
+    auto refused = [&](int fd, const Options& options = {}) {
+        Started s = start_rip_image(service, fd, options);
+        ::close(fd);
+        EXPECT_EQ(s.job, "");
+        return s;
+    };
+    // Nobody writes to the FIFO: a read from it would block for ever, so it is never read.
+    Started fifo = refused(open_or_throw(dir / "fifo", O_RDONLY | O_NONBLOCK));
+    EXPECT_EQ(fifo.error, "org.freemkv.Rip1.Error.InvalidArgs");
+    EXPECT_TRUE(contains(fifo.message, "pipe")) << fifo.message;
+    Started write_only = refused(open_or_throw(img, O_WRONLY));
+    EXPECT_EQ(write_only.error, "org.freemkv.Rip1.Error.NotAuthorized");
+    EXPECT_TRUE(contains(write_only.message, "not opened for reading")) << write_only.message;
+    Started proc = refused(open_or_throw("/proc/self/status", O_RDONLY));
+    EXPECT_EQ(proc.error, "org.freemkv.Rip1.Error.InvalidArgs");
+    Started null = refused(open_or_throw("/dev/null", O_RDONLY));
+    EXPECT_EQ(null.error, "org.freemkv.Rip1.Error.InvalidArgs");
+    Started empty = refused(open_or_throw(dir / "empty.img", O_RDONLY));
+    EXPECT_EQ(empty.error, "org.freemkv.Rip1.Error.InvalidArgs");
+    Started option = refused(open_or_throw(img, O_RDONLY), Options{{"x", sdbus::Variant(1)}});
+    EXPECT_EQ(option.error, "org.freemkv.Rip1.Error.InvalidArgs");
+
+    Shell listed = service.busctl_call(kRoot, kManager, "ListJobs");
+    EXPECT_EQ(listed.output, "ao 0\n") << "a refused call queued nothing";
+    int fd = open_or_throw(img, O_RDONLY);
+    Started ok = start_rip_image(service, fd);
+    ::close(fd);
+    ASSERT_EQ(ok.error, "") << ok.message;
+    EXPECT_EQ(service.wait_for_result(ok.job), "ok");
+}
+
+// === blocking work is not the loop's: a hung path lookup holds up only its own call ===
+
+// A faultfs whose "disk" cannot be looked up while `gate` exists: whoever stats it waits there,
+// and faultfs logs "gate" when it does.
+struct GatedDisk {
+    explicit GatedDisk(const TempDir& dir, const std::string& name, std::uint64_t seed)
+        : gate(dir / (name + ".gate")),
+          log(dir / (name + ".log")),
+          image(make_image(dir / (name + ".img"), 64 * 2048, seed)),
+          fs(image, "--read-only --stat-gate " + gate.string() + " --log " + log.string(), name) {
+        std::ofstream(gate).close();
+    }
+    ~GatedDisk() { open(); }
+    void open() {
+        std::error_code ec;
+        fs::remove(gate, ec);
+    }
+    // Someone is waiting at the gate.
+    bool waited() const {
+        std::ifstream in(log);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.starts_with("gate ")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    fs::path gate, log, image;
+    FaultFs fs;
+};
+
+// Calls `method` on the Manager from a thread of its own (a connection of its own); done is set
+// when the reply (or an error) is in.
+struct PendingCall {
+    PendingCall(const Service& service, const std::string& method,
+                std::function<void(sdbus::IProxy&)> call)
+        : thread([&service, method, call, this] {
+              auto connection = sdbus::createSessionBusConnectionWithAddress(service.address());
+              auto manager = sdbus::createProxy(*connection, kName, kRoot);
+              try {
+                  call(*manager);
+              } catch (const sdbus::Error& e) {
+                  error = e.getName() + ": " + e.getMessage();
+              }
+              done = true;
+          }) {}
+    ~PendingCall() { thread.join(); }
+
+    std::atomic<bool> done = false;
+    std::string error;
+    std::thread thread;
+};
+
+// Answered while the slow call is still pending: the loop did not wait for it.
+void expect_loop_answers_while(const Service& service, const PendingCall& slow) {
+    Shell queue_length = service.busctl("--timeout=30 get-property " + std::string(kName) + " " +
+                                        kRoot + " " + kManager + " QueueLength");
+    EXPECT_TRUE(queue_length.ok()) << queue_length.output;
+    EXPECT_FALSE(slow.done) << "the slow call ended before the gate opened";
+}
+
+TEST(BusLoop, AStartRipWhosePathHangsHoldsUpNoOtherCall) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    GatedDisk gated(dir, "gated", 71);
+    Service service(dir);
+
+    std::string job;
+    PendingCall start(service, "StartRip", [&](sdbus::IProxy& manager) {
+        sdbus::ObjectPath path;
+        manager.callMethod("StartRip")
+            .onInterface(kManager)
+            .withArguments(gated.fs.disk().string(), Options{})
+            .storeResultsTo(path);
+        job = path;
+    });
+    ASSERT_TRUE(wait_until([&] { return gated.waited(); }, 60s)) << "StartRip never looked";
+    expect_loop_answers_while(service, start);
+    gated.open();
+    ASSERT_TRUE(wait_until([&] { return start.done.load(); }, 60s));
+    ASSERT_EQ(start.error, "");
+    EXPECT_EQ(service.wait_for_result(job), "ok");
+}
+
+TEST(BusLoop, AReloadWhoseLibraryHangsHoldsUpNoOtherCall) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    GatedDisk gated(dir, "gated", 72);
+    Service service(dir);
+    // The new library is below the gated file: creating it stats the file first.
+    fs::path config = dir / "freemkvd.toml";
+    std::string text = slurp(config);
+    std::ofstream(config) << std::regex_replace(
+        text, std::regex(R"(\[library\]\npath = "[^"]*")"),
+        "[library]\npath = \"" + (gated.fs.disk() / "library").string() + "\"");
+
+    PendingCall reload(service, "Reload", [](sdbus::IProxy& manager) {
+        manager.callMethod("Reload").onInterface(kManager);
+    });
+    ASSERT_TRUE(wait_until([&] { return gated.waited(); }, 60s)) << "Reload never looked";
+    expect_loop_answers_while(service, reload);
+    gated.open();
+    ASSERT_TRUE(wait_until([&] { return reload.done.load(); }, 60s));
+    // Not a directory: the configuration stays as it was.
+    EXPECT_TRUE(contains(reload.error, "org.freemkv.Rip1.Error.Failed")) << reload.error;
+    EXPECT_EQ(service.get(kRoot, kManager, "LibraryPath"), service.library().string());
 }
 
 // A rip that takes long enough to be cancelled or collided with: the image file on faultfs.
@@ -751,8 +968,10 @@ TEST(SystemBus, OnlyRootOrTheStarterMayCancelAJob) {
     fs::path small = make_image(dir / "small.img", 64 * 2048, 17);
     fs::permissions(small, fs::perms(0644));
     FaultFs slow(slow_image, kSlow);
+    // nobody names small.img by path: inside an import folder
     Service service(dir,
-                    {.config = "[queue]\nmax_parallel = 1\n",
+                    {.config = "[queue]\nmax_parallel = 1\n[images]\nimport_folders = [\"" +
+                               dir.path().string() + "\"]\n",
                      .system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
     <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
            send_member="StartRip"/>
@@ -780,36 +999,46 @@ TEST(SystemBus, OnlyRootOrTheStarterMayCancelAJob) {
     EXPECT_EQ(service.wait_for_result(roots, 10s), "cancelled");
 }
 
-TEST(SystemBus, DaemonChecksTheCallersReadAccessToAnImage) {
+// The daemon reads a path with its own rights, so on the system bus only root names one, or
+// anyone allowed to rip names one inside an import folder; everyone else hands it over open.
+TEST(SystemBus, ImagePathsOnlyFromRootOrInsideAnImportFolder) {
     FREEMKV_REQUIRE_ROOT();
     TempDir dir;
     fs::permissions(dir.path(), fs::perms(0755));
-    fs::create_directory(dir / "images");
-    fs::permissions(dir / "images", fs::perms(0755));
-    fs::path secret = make_image(dir / "images" / "secret.img", 32 * 2048, 11);
-    fs::permissions(secret, fs::perms(0600));
-    fs::path public_img = make_image(dir / "images" / "public.img", 48 * 2048, 12);
-    fs::permissions(public_img, fs::perms(0644));
+    for (const char* sub : {"images", "import"}) {
+        fs::create_directory(dir / sub);
+        fs::permissions(dir / sub, fs::perms(0755));
+    }
+    fs::path outside = make_image(dir / "images" / "outside.img", 32 * 2048, 11);
+    fs::path inside = make_image(dir / "import" / "inside.img", 48 * 2048, 12);
+    for (const fs::path& p : {outside, inside}) {
+        fs::permissions(p, fs::perms(0644));
+    }
+    fs::create_symlink(outside, dir / "import" / "link.img");
     // For this test only: nobody may call StartRip.
-    Service service(dir,
-                    {.system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
+    Service service(
+        dir, {.config = "[images]\nimport_folders = [\"" + (dir / "import").string() + "\"]\n",
+              .system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
     <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
            send_member="StartRip"/>
   </policy>
 )")});
 
-    Shell refused = service.start_rip_gdbus(secret.string(), "'{}'", kNobody);
-    EXPECT_EQ(gdbus_error(refused), "org.freemkv.Rip1.Error.NotAuthorized");
-    EXPECT_TRUE(contains(refused.output, secret.string())) << refused.output;
+    for (const fs::path& p :
+         {outside, dir / "import" / "link.img", dir / "import" / ".." / "images" / "outside.img",
+          dir / "images" / "missing.img"}) {
+        Shell refused = service.start_rip_gdbus(p.string(), "'{}'", kNobody);
+        EXPECT_EQ(gdbus_error(refused), "org.freemkv.Rip1.Error.NotAuthorized") << p;
+        EXPECT_TRUE(contains(refused.output, "import folder")) << refused.output;
+    }
 
-    std::string job =
-        Service::job_of(service.start_rip_gdbus(public_img.string(), "'{}'", kNobody));
+    std::string job = Service::job_of(service.start_rip_gdbus(inside.string(), "'{}'", kNobody));
     EXPECT_EQ(service.get(job, kJob, "StartedByUid"), "65534");
     ASSERT_EQ(service.wait_for_result(job), "ok");
-    EXPECT_TRUE(read_file(service.get(job, kJob, "OutputPath")) == read_file(public_img));
+    EXPECT_TRUE(read_file(service.get(job, kJob, "OutputPath")) == read_file(inside));
 
-    // Root may rip what nobody may not.
-    std::string root_job = Service::job_of(service.start_rip_busctl(secret));
+    // Root may name any path.
+    std::string root_job = Service::job_of(service.start_rip_busctl(outside));
     EXPECT_EQ(service.wait_for_result(root_job), "ok");
 }
 
@@ -838,6 +1067,8 @@ Service::Setup as_nobody(const TempDir& dir, bool hide_proc) {
   <policy user="daemon">
     <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
            send_member="StartRip"/>
+    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
+           send_member="StartRipImage"/>
   </policy>
 )"),
             .launcher = launcher};
@@ -862,8 +1093,11 @@ TEST(SystemBus, CallersUidComesFromTheBusEvenWhenTheDaemonCannotSeeTheirProcesse
     EXPECT_EQ(service.get(root_job, kJob, "StartedByUid"), "0");
     ASSERT_EQ(service.wait_for_result(root_job), "ok");
 
-    std::string daemon_job =
-        Service::job_of(service.start_rip_gdbus(img2.string(), "'{}'", kDaemonUser));
+    // Handed over open (a path is root's only, here).
+    Shell ctl_rip = sh(service.shell_env() + " " + kDaemonUser + " " FREEMKV_CTL " --system rip " +
+                       quote(img2.string()));
+    ASSERT_TRUE(ctl_rip.ok()) << ctl_rip.output;
+    std::string daemon_job = ctl_rip.output.substr(0, ctl_rip.output.find('\n'));
     EXPECT_EQ(service.get(daemon_job, kJob, "StartedByUid"), "1");
     EXPECT_EQ(service.wait_for_result(daemon_job), "ok");
 }
@@ -883,9 +1117,46 @@ TEST(SystemBus, StartRipTellsAnImageItMayNotReachFromAMissingOne) {
 
     Shell missing = service.start_rip_gdbus((dir / "missing.img").string());
     EXPECT_EQ(gdbus_error(missing), "org.freemkv.Rip1.Error.NotFound");
+    // Not root, and no import folder: a path is not the daemon user's to name at all.
     Shell missing_for_daemon =
         service.start_rip_gdbus((dir / "missing.img").string(), "'{}'", kDaemonUser);
-    EXPECT_EQ(gdbus_error(missing_for_daemon), "org.freemkv.Rip1.Error.NotFound");
+    EXPECT_EQ(gdbus_error(missing_for_daemon), "org.freemkv.Rip1.Error.NotAuthorized");
+}
+
+// The Debian 12 home: a 0700 directory that the daemon's user cannot enter. Its owner opens the
+// image (freemkvctl rip does) and the daemon reads it through that descriptor.
+TEST(SystemBus, AnImageInAPrivateHomeHandedOverOpenIsRippedByteIdentical) {
+    FREEMKV_REQUIRE_ROOT();
+    TempDir dir;
+    fs::path home = dir / "home";
+    fs::create_directory(home);
+    fs::path img = make_image(home / "disc.img", 4 * MiB, 63);
+    for (const fs::path& p : {home, img}) {
+        if (::chown(p.c_str(), 1, 1) != 0) {  // the user "daemon", our caller
+            throw std::system_error(errno, std::generic_category(), "chown");
+        }
+    }
+    fs::permissions(home, fs::perms(0700));
+    fs::permissions(img, fs::perms(0600));
+    Service service(dir, as_nobody(dir, true));
+
+    Shell by_path = service.start_rip_gdbus(img.string(), "'{}'", kDaemonUser);
+    EXPECT_EQ(gdbus_error(by_path), "org.freemkv.Rip1.Error.NotAuthorized");
+
+    // The caller opens it: as themselves, inside their shell (not as root).
+    Shell rip = sh(service.shell_env() + " " + kDaemonUser +
+                   " " FREEMKV_CTL " --system rip --wait " + quote(img.string()));
+    ASSERT_EQ(rip.status, 0) << rip.output;
+    std::string job = rip.output.substr(0, rip.output.find('\n'));
+    EXPECT_EQ(service.get(job, kJob, "StartedByUid"), "1");
+    EXPECT_EQ(service.get(job, kJob, "Result"), "ok");
+    EXPECT_TRUE(read_file(service.get(job, kJob, "OutputPath")) == read_file(img));
+
+    // Nor can anyone hand over what they cannot open: nobody may not.
+    Shell nobody = sh(service.shell_env() + " " + kNobody + " " FREEMKV_CTL " --system rip " +
+                      quote(img.string()));
+    EXPECT_FALSE(nobody.ok());
+    EXPECT_TRUE(contains(nobody.output, "Permission denied")) << nobody.output;
 }
 
 }  // namespace

@@ -237,8 +237,9 @@ TEST(HelpConfig, ListsEveryKeyWithItsBounds) {
         << help.out();
     EXPECT_TRUE(help.out().starts_with("library.path\n")) << help.out();
     EXPECT_TRUE(
-        help.out().ends_with("drives.ignore\n    drives never to use, device paths or globs "
-                             "under /dev/\n"))
+        help.out().ends_with("images.import_folders\n    on the system bus, folders where anyone "
+                             "allowed to rip may name an image by path (absolute paths; empty: "
+                             "only root may)\n"))
         << help.out();
 }
 

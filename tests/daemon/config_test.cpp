@@ -51,6 +51,7 @@ void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.drives.eject_when_done, b.drives.eject_when_done);
     EXPECT_EQ(a.drives.watch, b.drives.watch);
     EXPECT_EQ(a.drives.ignore, b.drives.ignore);
+    EXPECT_EQ(a.import_folders, b.import_folders);
 }
 
 TEST(DefaultFile, ParsesToTheBuiltInDefaults) {
@@ -78,7 +79,7 @@ TEST(DefaultFile, SetsEveryKey) {
         "writeback.buffer",       "queue.max_parallel",
         "queue.history",          "drives.auto_rip",
         "drives.eject_when_done", "drives.watch",
-        "drives.ignore",
+        "drives.ignore",          "images.import_folders",
     };
     EXPECT_EQ(keys, expected);
 }
@@ -231,7 +232,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:3: stat: unknown table (did you mean 'state'?)"},
         BadCase{"UnknownTable", "[foo]\n",
                 "test.toml:1: foo: unknown table (tables are library, state, rip, writeback, "
-                "queue, drives)"},
+                "queue, drives, images)"},
         BadCase{"KeyOutsideItsTable", "naming = \"{label}\"\n",
                 "test.toml:1: naming: unknown key (did you mean 'library.naming'?)"},
         BadCase{"NotATable", "library = 3\n",

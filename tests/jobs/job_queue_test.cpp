@@ -2,6 +2,7 @@
 
 #include "job_queue.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -279,6 +280,49 @@ TEST(JobQueue, AnImageReplacedAfterTheCheckIsNotRipped) {
         << job->result->reason;
     EXPECT_FALSE(std::filesystem::exists(dir / "library" / "SECRET.iso"));
     EXPECT_FALSE(std::filesystem::exists(dir / "library" / "CHECKED (2).iso"));
+}
+
+// An image handed over open is read through its descriptor, one job per file however it is
+// named; after a restart its descriptor is gone, so the job ends failed and resumable instead
+// of re-opening a path.
+TEST(JobQueue, AnImageHandedOverOpenIsReadThroughItAndNotRequeuedAfterARestart) {
+    TempDir dir;
+    auto iso = make_iso(dir, "OPENED", 2, 42);
+    auto image = std::make_shared<UniqueFd>(::open(iso.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(*image);
+    struct stat st {};
+    ASSERT_EQ(::fstat(image->get(), &st), 0);
+    FileId id{st.st_dev, st.st_ino};
+    std::filesystem::rename(iso, dir / "moved.iso");  // the path is only a name now
+    QueueOptions c = test_options(dir);
+    std::uint64_t done_id = 0;
+    {
+        JobQueue q(c);
+        done_id =
+            q.submit(JobRequest{.source = iso, .file = id, .image = image, .passed_open = true});
+        EXPECT_THROW(
+            q.submit(JobRequest{
+                .source = dir / "other-name.iso", .file = id, .image = image, .passed_open = true}),
+            BusyError);
+        q.wait_idle();
+        ASSERT_EQ(q.job(done_id)->state, JobState::done) << q.job(done_id)->result->reason;
+        EXPECT_EQ(read_file(c.library / "OPENED.iso"), read_file(dir / "moved.iso"));
+        EXPECT_EQ(image.use_count(), 1) << "the queue let go of the descriptor at the end";
+    }
+
+    JobInfo running;
+    running.id = 7;
+    running.state = JobState::running;
+    running.request = JobRequest{.source = iso, .file = id, .passed_open = true};
+    JobJournal(c.state_dir / "jobs.toml").save({&running});
+    JobQueue q(c);
+    auto job = q.job(7);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->state, JobState::failed);
+    ASSERT_TRUE(job->result);
+    EXPECT_TRUE(job->result->resumable);
+    EXPECT_NE(job->result->reason.find("handed over open"), std::string::npos)
+        << job->result->reason;
 }
 
 TEST(JobQueue, OneQueuePerStateDirectory) {

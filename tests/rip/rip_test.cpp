@@ -1,10 +1,13 @@
 // The rip engine on image files: no root needed.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "mapfile.hpp"
 #include "ripper.hpp"
 #include "support/test_support.hpp"
+#include "unique_fd.hpp"
 
 namespace freemkv {
 namespace {
@@ -39,6 +42,28 @@ void expect_map_only_claims_durable_data(const std::filesystem::path& map,
                                source.begin() + static_cast<std::ptrdiff_t>(r.pos)))
             << "the mapfile claims [" << r.pos << ", " << r.end() << ") but the data differs";
     }
+}
+
+// An image handed over open is identified and read through that descriptor only: its path
+// replaced by a FIFO afterwards (which a re-open would hang on) changes nothing.
+TEST(Rip, AnImageHandedOverOpenIsReadOnlyThroughItsDescriptor) {
+    TempDir dir;
+    auto source = random_bytes(8 * MiB, 37);
+    write_file(dir / "disc.img", source);
+    UniqueFd fd(::open((dir / "disc.img").c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    std::filesystem::remove(dir / "disc.img");
+    ASSERT_EQ(::mkfifo((dir / "disc.img").c_str(), 0600), 0);
+
+    DiscInfo info = identify_disc(fd.get(), dir / "disc.img");
+    EXPECT_EQ(info.size_bytes, source.size());
+    EXPECT_FALSE(info.is_block_device);
+    std::filesystem::create_directory(dir / "lib");
+    RipOptions o = small_options(info.identity);
+    o.source_fd = fd.get();
+    RipResult r = rip(dir / "disc.img", dir / "lib" / "Disc.iso", o);
+    ASSERT_EQ(r.outcome, RipOutcome::ok) << r.reason;
+    EXPECT_EQ(read_file(dir / "lib" / "Disc.iso"), source);
 }
 
 TEST(Rip, ImageIsByteIdenticalAndTheMapfileGoes) {

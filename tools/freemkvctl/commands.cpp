@@ -1,10 +1,12 @@
 #include "commands.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <system_error>
 
 #include "bus.hpp"
 #include "format.hpp"
@@ -42,6 +44,21 @@ std::string rip_source(const std::string& arg) {
         return arg;
     }
     return std::filesystem::absolute(arg).string();
+}
+
+// A drive by name; an image handed over open, so the daemon reads it with our rights (it may
+// not reach the file itself: a private home, its sandbox's own /tmp). O_NONBLOCK: opening a
+// FIFO must not hang here (the daemon refuses it).
+std::string start_rip(ManagerProxy& manager, const std::string& arg) {
+    std::string source = rip_source(arg);
+    if (!source.starts_with("/") || source.starts_with("/dev/")) {
+        return manager.StartRip(source, {});
+    }
+    int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), source);
+    }
+    return manager.StartRipImage(sdbus::UnixFd(fd, sdbus::adopt_fd), {});
 }
 
 }  // namespace
@@ -167,7 +184,7 @@ int rip(const Options& options, const std::string& source, bool wait) {
     auto connection = connect(options.user_bus);
     // Subscribed before the job exists: not even a job that fails at once is missed.
     Watcher watcher(*connection, options);
-    std::string path = watcher.manager().StartRip(rip_source(source), {});
+    std::string path = start_rip(watcher.manager(), source);
     if (options.json) {
         std::string tail = path_tail(path);
         std::uint64_t id = 0;
