@@ -142,6 +142,12 @@ struct Events : JobListener {
         std::unique_lock l(m);
         changed.wait(l, [&] { return bytes_done[id] > 0 || ended_state.contains(id); });
     }
+    // The ended jobs once n have been announced.
+    std::vector<std::uint64_t> ended_once(std::size_t n) {
+        std::unique_lock l(m);
+        changed.wait_for(l, std::chrono::minutes(2), [&] { return ended.size() >= n; });
+        return ended;
+    }
 };
 
 TEST(JobQueue, RipsIntoTheLibraryUnderTheLabelAndNumbersDuplicates) {
@@ -163,8 +169,9 @@ TEST(JobQueue, RipsIntoTheLibraryUnderTheLabelAndNumbersDuplicates) {
     EXPECT_EQ(a->label, "MY_MOVIE");
     EXPECT_EQ(read_file(a->result->output), read_file(iso));
     EXPECT_EQ(read_file(b->result->output), read_file(iso));
+    EXPECT_EQ(events.ended_once(2), (std::vector<std::uint64_t>{first, second}));
+    std::lock_guard l(events.m);
     EXPECT_EQ(events.added, (std::vector<std::uint64_t>{first, second}));
-    EXPECT_EQ(events.ended, (std::vector<std::uint64_t>{first, second}));
 }
 
 TEST(JobQueue, OneJobPerDriveAndFifoWithinTheParallelLimit) {
