@@ -11,7 +11,7 @@ namespace freemkv::bus {
 namespace {
 
 // Whether the user database puts `uid` in group `gid` (as primary or supplementary group).
-bool in_group(uid_t uid, gid_t gid) {
+bool in_group_by_name(uid_t uid, gid_t gid) {
     std::vector<char> buf(16384);
     passwd pw{};
     passwd* found = nullptr;
@@ -33,7 +33,7 @@ bool in_group(uid_t uid, gid_t gid) {
 
 }  // namespace
 
-bool may_cancel(uid_t caller, uid_t starter) {
+bool may_cancel(uid_t caller, const std::optional<std::vector<gid_t>>& groups, uid_t starter) {
     if (caller == 0 || caller == starter) {
         return true;
     }
@@ -44,7 +44,10 @@ bool may_cancel(uid_t caller, uid_t starter) {
         found == nullptr) {
         return false;
     }
-    return in_group(caller, found->gr_gid);
+    if (groups) {
+        return std::find(groups->begin(), groups->end(), found->gr_gid) != groups->end();
+    }
+    return in_group_by_name(caller, found->gr_gid);
 }
 
 }  // namespace freemkv::bus

@@ -124,9 +124,9 @@ void JobObject::Cancel(const std::map<std::string, sdbus::Variant>& options) {
         fail(api::error_invalid_args,
              "Cancel takes no options, got '" + options.begin()->first + "'");
     }
-    uid_t caller =
-        caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
-    if (!may_cancel(caller, info_.request.uid)) {
+    Caller caller =
+        caller_of(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
+    if (!may_cancel(caller.uid, caller.groups, info_.request.uid)) {
         fail(api::error_not_authorized, "job " + std::to_string(info_.id) + " was started by uid " +
                                             std::to_string(info_.request.uid) +
                                             "; only they, root or a member of group '" +

@@ -4,6 +4,7 @@
 // throttled disc or another user need root.
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -996,6 +998,63 @@ TEST(SystemBus, OnlyRootOrTheStarterMayCancelAJob) {
 
     Shell by_root = service.busctl_call(roots, kJob, "Cancel", "a{sv} 0");
     EXPECT_TRUE(by_root.ok()) << by_root.output;
+    EXPECT_EQ(service.wait_for_result(roots, 10s), "cancelled");
+}
+
+// The admin group ("freemkv") for one test, created if the machine has none and removed again,
+// also when the test fails.
+class AdminGroup {
+  public:
+    AdminGroup() {
+        if (::getgrnam("freemkv") == nullptr) {
+            created_ = sh("groupadd --system freemkv").ok();
+        }
+        if (const group* g = ::getgrnam("freemkv")) {
+            gid_ = g->gr_gid;
+        }
+    }
+    ~AdminGroup() {
+        if (created_) {
+            sh("groupdel freemkv");
+        }
+    }
+    AdminGroup(const AdminGroup&) = delete;
+    AdminGroup& operator=(const AdminGroup&) = delete;
+    std::optional<gid_t> gid() const { return gid_; }
+
+  private:
+    bool created_ = false;
+    std::optional<gid_t> gid_;
+};
+
+// Membership of the admin group comes from the caller's credentials (the groups the kernel gave
+// its process, through the bus), not from the user database: "nobody" holding the group only in
+// its process may cancel root's job; without it, not.
+TEST(SystemBus, TheAdminGroupInTheCallersCredentialsMayCancelAnyJob) {
+    FREEMKV_REQUIRE_ROOT();
+    AdminGroup admin;
+    ASSERT_TRUE(admin.gid()) << "cannot create the group freemkv";
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms(0755));
+    fs::path slow_image = make_image(dir / "slow.img", 64 * MiB, 18);
+    FaultFs slow(slow_image, kSlow);
+    Service service(dir,
+                    {.system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
+    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Job"
+           send_member="Cancel"/>
+  </policy>
+)")});
+    std::string roots = Service::job_of(service.start_rip_busctl(slow.disk()));
+    ASSERT_TRUE(wait_until([&] { return service.get(roots, kJob, "State") == "running"; }, 10s));
+
+    Shell outsider = service.gdbus_call(roots, std::string(kJob) + ".Cancel", "'{}'", kNobody);
+    EXPECT_EQ(gdbus_error(outsider), "org.freemkv.Rip1.Error.NotAuthorized");
+    EXPECT_EQ(service.get(roots, kJob, "State"), "running");
+
+    std::string member =
+        "setpriv --reuid=nobody --regid=nogroup --groups=" + std::to_string(*admin.gid());
+    Shell by_member = service.gdbus_call(roots, std::string(kJob) + ".Cancel", "'{}'", member);
+    EXPECT_TRUE(by_member.ok()) << by_member.output;
     EXPECT_EQ(service.wait_for_result(roots, 10s), "cancelled");
 }
 
