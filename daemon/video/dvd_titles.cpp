@@ -1,0 +1,210 @@
+#include "dvd_titles.hpp"
+
+#include <dvdread/dvd_reader.h>
+#include <dvdread/ifo_read.h>
+#include <dvdread/ifo_types.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace freemkv {
+namespace {
+
+// What libdvdread said while reading one image: logged, and its last complaint kept for the
+// error that follows it.
+struct LogContext {
+    std::string image;
+    std::string last_error;
+};
+
+void log_from_dvdread(void* priv, dvd_logger_level_t level, const char* format, va_list args) {
+    auto* context = static_cast<LogContext*>(priv);
+    char buffer[512];
+    int length = std::vsnprintf(buffer, sizeof buffer, format, args);
+    if (length < 0) {
+        return;
+    }
+    std::string_view text(buffer, std::min<std::size_t>(length, sizeof buffer - 1));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+        text.remove_suffix(1);
+    }
+    // Everything at debug: libdvdread warns about the missing libdvdcss, which a clear disc does
+    // not need, on every open. Its errors reach the user in the DvdError that follows them.
+    spdlog::debug("{}: libdvdread: {}", context->image, text);
+    if (level == DVD_LOGGER_LEVEL_ERROR) {
+        context->last_error = text;
+    }
+}
+
+const dvd_logger_cb kLogger{&log_from_dvdread};
+
+struct DvdCloser {
+    void operator()(dvd_reader_t* dvd) const { DVDClose(dvd); }
+};
+struct IfoCloser {
+    void operator()(ifo_handle_t* ifo) const { ifoClose(ifo); }
+};
+using DvdHandle = std::unique_ptr<dvd_reader_t, DvdCloser>;
+using IfoHandle = std::unique_ptr<ifo_handle_t, IfoCloser>;
+
+int from_bcd(std::uint8_t value) {
+    return (value >> 4) * 10 + (value & 0x0f);
+}
+
+std::chrono::milliseconds to_duration(const dvd_time_t& time) {
+    // The two high bits of frame_u are the frame rate: 1 is 25 fps, 3 is 29.97 fps.
+    double fps = (time.frame_u >> 6) == 3 ? 30000.0 / 1001.0 : 25.0;
+    auto frames = from_bcd(time.frame_u & 0x3f);
+    auto seconds = from_bcd(time.hour) * 3600 + from_bcd(time.minute) * 60 + from_bcd(time.second);
+    return std::chrono::milliseconds(seconds * 1000) +
+           std::chrono::milliseconds(static_cast<long>(frames * 1000.0 / fps + 0.5));
+}
+
+std::string language_of(int type, std::uint16_t code) {
+    if (type != 1 || code == 0) {
+        return {};
+    }
+    std::string language{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+    for (char c : language) {
+        if (c < 'a' || c > 'z') {
+            return {};
+        }
+    }
+    return language;
+}
+
+std::string codec_of(const audio_attr_t& attr) {
+    switch (attr.audio_format) {
+        case 0:
+            return "ac3";
+        case 2:
+            return "mpeg1";
+        case 3:
+            return "mpeg2";
+        case 4:
+            return "lpcm";
+        case 6:
+            return "dts";
+        case 7:
+            return "sdds";
+        default:
+            return "unknown";
+    }
+}
+
+// The streams the PGC marks available, with the titleset's attributes of each.
+void add_streams(const vtsi_mat_t& mat, const pgc_t& pgc, TitleInfo& title) {
+    for (int i = 0; i < mat.nr_of_vts_audio_streams && i < 8; ++i) {
+        if (pgc.audio_control[i] & 0x8000) {
+            const audio_attr_t& attr = mat.vts_audio_attr[i];
+            title.audio.push_back({.codec = codec_of(attr),
+                                   .channels = attr.channels + 1,
+                                   .language = language_of(attr.lang_type, attr.lang_code)});
+        }
+    }
+    for (int i = 0; i < mat.nr_of_vts_subp_streams && i < 32; ++i) {
+        if (pgc.subp_control[i] & 0x80000000u) {
+            const subp_attr_t& attr = mat.vts_subp_attr[i];
+            title.subpictures.push_back({.language = language_of(attr.type, attr.lang_code)});
+        }
+    }
+}
+
+void add_cells(const pgc_t& pgc, TitleInfo& title) {
+    for (int i = 0; i < pgc.nr_of_cells; ++i) {
+        const cell_playback_t& cell = pgc.cell_playback[i];
+        // In an angle block (block_type 1) only its first cell (block_mode 1) is angle 1.
+        if (cell.block_type == 1 && cell.block_mode != 1) {
+            continue;
+        }
+        title.cells.push_back({.first_sector = cell.first_sector, .last_sector = cell.last_sector});
+        title.sectors += cell.last_sector - cell.first_sector + 1;
+    }
+}
+
+}  // namespace
+
+std::vector<TitleInfo> list_titles(const std::filesystem::path& image) {
+    LogContext context{.image = image.string()};
+    auto fail = [&](std::string_view what) {
+        std::string message = image.string() + ": " + std::string(what);
+        if (!context.last_error.empty()) {
+            message += " (libdvdread: " + context.last_error + ")";
+        }
+        return DvdError(message);
+    };
+
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(image, error) &&
+        !std::filesystem::is_block_file(image, error)) {
+        throw DvdError(image.string() + ": not a file or block device" +
+                       (error ? " (" + error.message() + ")" : ""));
+    }
+    DvdHandle dvd{DVDOpen2(&context, &kLogger, image.c_str())};
+    if (!dvd) {
+        throw fail("cannot open it as a DVD");
+    }
+    IfoHandle vmg{ifoOpen(dvd.get(), 0)};
+    if (!vmg || vmg->tt_srpt == nullptr) {
+        throw fail("not a DVD-Video image: VIDEO_TS.IFO is missing or unreadable");
+    }
+
+    std::map<int, IfoHandle> titlesets;
+    std::vector<TitleInfo> titles;
+    const tt_srpt_t& table = *vmg->tt_srpt;
+    for (int n = 0; n < table.nr_of_srpts; ++n) {
+        const title_info_t& entry = table.title[n];
+        auto name = "title " + std::to_string(n + 1) + " (titleset " +
+                    std::to_string(entry.title_set_nr) + ")";
+        auto& vts = titlesets[entry.title_set_nr];
+        if (!vts) {
+            vts.reset(ifoOpen(dvd.get(), entry.title_set_nr));
+        }
+        if (!vts || vts->vtsi_mat == nullptr || vts->vts_ptt_srpt == nullptr ||
+            vts->vts_pgcit == nullptr) {
+            throw fail(name + ": its titleset's IFO is missing or unreadable");
+        }
+        if (entry.vts_ttn < 1 || entry.vts_ttn > vts->vts_ptt_srpt->nr_of_srpts) {
+            throw fail(name + ": not in its titleset's part-of-title table");
+        }
+
+        TitleInfo title{.number = n + 1,
+                        .titleset = entry.title_set_nr,
+                        .chapters = entry.nr_of_ptts,
+                        .angles = entry.nr_of_angles};
+        // The PGCs the title's chapters play, in order, a run of chapters in one PGC once (usually
+        // a single PGC).
+        const ttu_t& parts = vts->vts_ptt_srpt->title[entry.vts_ttn - 1];
+        int last_pgcn = 0;
+        for (int p = 0; p < parts.nr_of_ptts; ++p) {
+            int pgcn = parts.ptt[p].pgcn;
+            if (pgcn == last_pgcn) {
+                continue;
+            }
+            if (pgcn < 1 || pgcn > vts->vts_pgcit->nr_of_pgci_srp) {
+                throw fail(name + ": chapter " + std::to_string(p + 1) + " names a missing PGC");
+            }
+            const pgc_t* pgc = vts->vts_pgcit->pgci_srp[pgcn - 1].pgc;
+            if (pgc == nullptr) {
+                throw fail(name + ": PGC " + std::to_string(pgcn) + " is unreadable");
+            }
+            if (last_pgcn == 0) {
+                add_streams(*vts->vtsi_mat, *pgc, title);
+            }
+            title.duration += to_duration(pgc->playback_time);
+            add_cells(*pgc, title);
+            last_pgcn = pgcn;
+        }
+        titles.push_back(std::move(title));
+    }
+    return titles;
+}
+
+}  // namespace freemkv

@@ -1,0 +1,156 @@
+#include "dvd_titles.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "main_feature.hpp"
+#include "support/test_support.hpp"
+
+namespace freemkv {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+// The image tests/fixtures/make-dvd wrote (see there for what is on it), or a skip naming the
+// missing tools; under CI a skip is a failure.
+std::filesystem::path dvd_image() {
+#ifdef FREEMKV_DVD_VIDEO_ISO
+    return FREEMKV_DVD_VIDEO_ISO;
+#else
+    return {};
+#endif
+}
+
+#ifdef FREEMKV_DVD_VIDEO_MISSING
+#define FREEMKV_DVD_VIDEO_MISSING_TOOLS FREEMKV_DVD_VIDEO_MISSING
+#else
+#define FREEMKV_DVD_VIDEO_MISSING_TOOLS ""
+#endif
+
+#define REQUIRE_DVD_IMAGE()                                                                     \
+    do {                                                                                        \
+        if (dvd_image().empty()) {                                                              \
+            std::string why = "the test DVD-Video image needs " FREEMKV_DVD_VIDEO_MISSING_TOOLS \
+                              " (tools/install-deps installs them)";                            \
+            if (::freemkv::test::in_ci()) {                                                     \
+                FAIL() << why;                                                                  \
+            }                                                                                   \
+            GTEST_SKIP() << "SKIPPED LOUDLY: " << why;                                          \
+        }                                                                                       \
+        ASSERT_TRUE(std::filesystem::exists(dvd_image()))                                       \
+            << dvd_image() << " is missing: run the test through meson (meson test -C build "   \
+            << "dvd_titles_test), which makes it";                                              \
+    } while (0)
+
+// Durations come from the IFO, which rounds to whole frames (40 ms in PAL).
+void expect_duration(std::chrono::milliseconds actual, std::chrono::milliseconds expected) {
+    EXPECT_LE(std::chrono::abs(actual - expected), 100ms)
+        << actual.count() << " ms, expected " << expected.count() << " ms";
+}
+
+std::vector<std::string> languages(const TitleInfo& title) {
+    std::vector<std::string> result;
+    for (const auto& audio : title.audio) {
+        result.push_back(audio.language);
+    }
+    return result;
+}
+
+TEST(DvdTitles, ListsTheGeneratedDiscsThreeTitles) {
+    REQUIRE_DVD_IMAGE();
+    auto titles = list_titles(dvd_image());
+    ASSERT_EQ(titles.size(), 3u);
+
+    const TitleInfo& movie = titles[0];
+    EXPECT_EQ(movie.number, 1);
+    EXPECT_EQ(movie.titleset, 1);
+    expect_duration(movie.duration, 60s);
+    EXPECT_EQ(movie.chapters, 3);
+    EXPECT_EQ(movie.angles, 1);
+    EXPECT_EQ(languages(movie), (std::vector<std::string>{"en", "fr"}));
+    for (const auto& audio : movie.audio) {
+        EXPECT_EQ(audio.codec, "ac3");
+        EXPECT_EQ(audio.channels, 2);
+    }
+    ASSERT_EQ(movie.subpictures.size(), 1u);
+    EXPECT_EQ(movie.subpictures[0].language, "en");
+    EXPECT_EQ(movie.cells.size(), 3u);  // dvdauthor starts a cell at each chapter
+
+    const TitleInfo& short_title = titles[1];
+    EXPECT_EQ(short_title.number, 2);
+    EXPECT_EQ(short_title.titleset, 2);
+    expect_duration(short_title.duration, 10s);
+    EXPECT_EQ(short_title.chapters, 1);
+    EXPECT_EQ(languages(short_title), (std::vector<std::string>{"en"}));
+    EXPECT_TRUE(short_title.subpictures.empty());
+
+    // One 4 s cell played twice: the same sectors, counted twice.
+    const TitleInfo& repeat = titles[2];
+    EXPECT_EQ(repeat.number, 3);
+    EXPECT_EQ(repeat.titleset, 2);
+    expect_duration(repeat.duration, 8s);
+    ASSERT_EQ(repeat.cells.size(), 2u);
+    EXPECT_EQ(repeat.cells[0], repeat.cells[1]);
+    EXPECT_EQ(repeat.sectors,
+              2u * (repeat.cells[0].last_sector - repeat.cells[0].first_sector + 1));
+
+    for (const TitleInfo& title : titles) {
+        std::uint64_t sectors = 0;
+        for (const Cell& cell : title.cells) {
+            EXPECT_LE(cell.first_sector, cell.last_sector);
+            sectors += cell.last_sector - cell.first_sector + 1;
+        }
+        EXPECT_EQ(title.sectors, sectors) << "title " << title.number;
+    }
+    EXPECT_EQ(choose_main_feature(titles), 1);
+}
+
+// Without a logger, libdvdread prints a banner about the missing libdvdcss on every open (to
+// stdout), and its errors to stderr.
+TEST(DvdTitles, WritesNothingToStdoutOrStderr) {
+    REQUIRE_DVD_IMAGE();
+    test::TempDir dir;
+    auto not_a_dvd = dir / "data.iso";
+    std::ofstream(not_a_dvd) << std::string(1 << 20, '\0');
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    auto titles = list_titles(dvd_image());
+    EXPECT_THROW(list_titles(not_a_dvd), DvdError);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+    EXPECT_EQ(titles.size(), 3u);
+}
+
+TEST(DvdTitles, AnImageThatIsNotADvdIsAClearError) {
+    test::TempDir dir;
+    auto image = dir / "data.iso";
+    std::ofstream(image) << std::string(1 << 20, '\0');
+    try {
+        list_titles(image);
+        FAIL() << "no error";
+    } catch (const DvdError& error) {
+        EXPECT_THAT(error.what(), HasSubstr(image.string() + ": not a DVD-Video image"));
+    }
+}
+
+TEST(DvdTitles, AMissingImageIsAClearError) {
+    test::TempDir dir;
+    auto image = dir / "missing.iso";
+    try {
+        list_titles(image);
+        FAIL() << "no error";
+    } catch (const DvdError& error) {
+        EXPECT_THAT(error.what(), HasSubstr(image.string() + ": "));
+        EXPECT_THAT(error.what(), HasSubstr("No such file"));
+    }
+}
+
+}  // namespace
+}  // namespace freemkv
