@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "enum_names.hpp"
 #include "ripper.hpp"
@@ -49,6 +50,8 @@ struct JobRequest {
     // resumes it.
     std::shared_ptr<UniqueFd> image;
     bool passed_open = false;
+    // The DVD-Video titles to extract, by number; empty: as [video] titles says.
+    std::vector<int> titles;
 };
 
 struct JobInfo {

@@ -22,6 +22,7 @@
 #include "naming.hpp"
 #include "ripper.hpp"
 #include "unique_fd.hpp"
+#include "video_options.hpp"
 
 namespace freemkv {
 
@@ -37,6 +38,8 @@ struct QueueOptions {
     NamingOptions naming;
     std::filesystem::path state_dir = "/var/lib/freemkvd";  // the journal and the lock
     unsigned max_parallel = 2;                              // drives ripping at once
+    unsigned max_extract = 1;  // images being turned into titles at once (no drive held)
+    VideoOptions video;        // what a DVD-Video image becomes
     unsigned ecc_sectors = 0;  // ECC block in sectors; 0 = by disc type (16 DVD, 32 BD)
     // What every job's rip starts from: retries, repair budget, checkpoint interval, writeback
     // and buffer. The disc's own fields (identity, block size, source file) are set per job.
