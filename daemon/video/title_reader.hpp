@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +28,17 @@ struct CellTiming {
 bool read_nav_times(std::span<const std::uint8_t> sector, std::int64_t& start_ptm,
                     std::int64_t& end_ptm);
 
+// What a VOBU's NAV pack (its DSI) says about where the title goes on, in sectors from the NAV
+// pack: the VOBU's last sector, and the next VOBU of the same angle when the cell goes on (within
+// an angle block the next VOBU is not the next sector).
+struct VobuLinks {
+    std::uint32_t last = 0;
+    std::optional<std::uint32_t> next;
+};
+bool read_vobu_links(std::span<const std::uint8_t> sector, VobuLinks& links);
+
+// The title's bytes are its cells' VOBUs in playing order, each VOBU followed to the next its
+// NAV pack names, so an angle block yields angle 1 only.
 class TitleReader {
   public:
     // Finds the titleset's title VOBs and reads the cells' NAV packs. Throws RemuxError or
@@ -45,6 +57,8 @@ class TitleReader {
     std::uint64_t sectors_read() const { return sectors_read_; }
 
   private:
+    // The next VOBU (or run of sectors without one) into chunk_; false at the title's end.
+    bool refill();
     // Reads `count` sectors of the title VOBs from their sector `first`. Throws RemuxError.
     void read_sectors(std::uint32_t first, std::uint32_t count, std::uint8_t* into);
 
@@ -55,7 +69,9 @@ class TitleReader {
     std::vector<CellTiming> timings_;
     std::vector<std::int64_t> cell_offsets_;  // the stream offset where each cell starts
     std::size_t cell_ = 0;
+    bool cell_started_ = false;
     std::uint32_t next_sector_ = 0;  // in the current cell
+    std::int64_t produced_ = 0;      // bytes of the stream so far
     std::uint64_t sectors_read_ = 0;
     std::vector<std::uint8_t> chunk_;
     std::size_t chunk_used_ = 0;
