@@ -308,6 +308,26 @@ TEST(Remux, AStopRequestEndsItWithACancel) {
     }
 }
 
+// The sink's own exception ends the remux, not a libav error code in its place.
+TEST(Remux, ASinkFailureEndsItWithTheSinksError) {
+    REQUIRE_DVD_VIDEO_IMAGE();
+    struct FullDisk : ByteSink {
+        std::uint64_t written = 0;
+        void write_at(std::uint64_t, std::span<const std::byte> data) override {
+            written += data.size();
+            if (written > (1u << 20)) {
+                throw std::system_error(ENOSPC, std::generic_category(), "out.mkv");
+            }
+        }
+    } sink;
+    try {
+        remux_title(test::dvd_video_image(), title_of(1), sink, {}, {});
+        FAIL() << "no error";
+    } catch (const std::system_error& error) {
+        EXPECT_EQ(error.code().value(), ENOSPC);
+    }
+}
+
 TEST(Remux, AFileThatIsNotADvdIsAClearErrorNamingIt) {
     REQUIRE_DVD_VIDEO_IMAGE();
     test::TempDir dir;
