@@ -99,34 +99,81 @@ std::string codec_of(const audio_attr_t& attr) {
     }
 }
 
+// The id of audio stream `number` (the PGC's audio control) in the VOBs.
+int audio_stream_id(const audio_attr_t& attr, int number) {
+    switch (attr.audio_format) {
+        case 0:
+            return 0x80 + number;
+        case 2:
+        case 3:
+            return 0x1c0 + number;
+        case 4:
+            return 0xa0 + number;
+        case 6:
+            return 0x88 + number;
+        default:
+            return 0;
+    }
+}
+
 // The streams the PGC marks available, with the titleset's attributes of each.
 void add_streams(const vtsi_mat_t& mat, const pgc_t& pgc, TitleInfo& title) {
     for (int i = 0; i < mat.nr_of_vts_audio_streams && i < 8; ++i) {
         if (pgc.audio_control[i] & 0x8000) {
             const audio_attr_t& attr = mat.vts_audio_attr[i];
-            title.audio.push_back({.codec = codec_of(attr),
-                                   .channels = attr.channels + 1,
-                                   .language = language_of(attr.lang_type, attr.lang_code)});
+            title.audio.push_back(
+                {.codec = codec_of(attr),
+                 .channels = attr.channels + 1,
+                 .language = language_of(attr.lang_type, attr.lang_code),
+                 .stream_id = audio_stream_id(attr, (pgc.audio_control[i] >> 8) & 7)});
         }
     }
+    // Each subpicture stream names its substream per display shape: 4:3 in bits 24-28, wide in
+    // bits 16-20.
+    int shift = title.video.wide ? 16 : 24;
     for (int i = 0; i < mat.nr_of_vts_subp_streams && i < 32; ++i) {
         if (pgc.subp_control[i] & 0x80000000u) {
             const subp_attr_t& attr = mat.vts_subp_attr[i];
-            title.subpictures.push_back({.language = language_of(attr.type, attr.lang_code)});
+            title.subpictures.push_back(
+                {.language = language_of(attr.type, attr.lang_code),
+                 .stream_id = 0x20 + static_cast<int>((pgc.subp_control[i] >> shift) & 0x1f)});
         }
     }
 }
 
-void add_cells(const pgc_t& pgc, TitleInfo& title) {
+VideoFormat video_format_of(const video_attr_t& attr) {
+    VideoFormat video;
+    bool pal = attr.video_format == 1;
+    video.height = pal ? 576 : 480;
+    video.frame_rate_num = pal ? 25 : 30000;
+    video.frame_rate_den = pal ? 1 : 1001;
+    static constexpr int kWidths[] = {720, 704, 352, 352};
+    video.width = kWidths[attr.picture_size & 3];
+    if (attr.picture_size == 3) {
+        video.height /= 2;
+    }
+    video.wide = attr.display_aspect_ratio == 3;
+    return video;
+}
+
+// Appends the PGC's cells of angle 1 and returns, for each cell of the PGC, its index in
+// title.cells (a cell of another angle maps to its block's first cell).
+std::vector<std::size_t> add_cells(const pgc_t& pgc, TitleInfo& title) {
+    std::vector<std::size_t> index;
     for (int i = 0; i < pgc.nr_of_cells; ++i) {
         const cell_playback_t& cell = pgc.cell_playback[i];
         // In an angle block (block_type 1) only its first cell (block_mode 1) is angle 1.
         if (cell.block_type == 1 && cell.block_mode != 1) {
+            index.push_back(title.cells.empty() ? 0 : title.cells.size() - 1);
             continue;
         }
-        title.cells.push_back({.first_sector = cell.first_sector, .last_sector = cell.last_sector});
+        index.push_back(title.cells.size());
+        title.cells.push_back({.first_sector = cell.first_sector,
+                               .last_sector = cell.last_sector,
+                               .last_vobu_start_sector = cell.last_vobu_start_sector});
         title.sectors += cell.last_sector - cell.first_sector + 1;
     }
+    return index;
 }
 
 }  // namespace
@@ -182,25 +229,39 @@ std::vector<TitleInfo> list_titles(const std::filesystem::path& image) {
         // The PGCs the title's chapters play, in order, a run of chapters in one PGC once (usually
         // a single PGC).
         const ttu_t& parts = vts->vts_ptt_srpt->title[entry.vts_ttn - 1];
+        title.video = video_format_of(vts->vtsi_mat->vts_video_attr);
         int last_pgcn = 0;
+        const pgc_t* pgc = nullptr;
+        std::vector<std::size_t> cell_index;
         for (int p = 0; p < parts.nr_of_ptts; ++p) {
             int pgcn = parts.ptt[p].pgcn;
-            if (pgcn == last_pgcn) {
-                continue;
+            if (pgcn != last_pgcn) {
+                if (pgcn < 1 || pgcn > vts->vts_pgcit->nr_of_pgci_srp) {
+                    throw fail(name + ": chapter " + std::to_string(p + 1) +
+                               " names a missing PGC");
+                }
+                pgc = vts->vts_pgcit->pgci_srp[pgcn - 1].pgc;
+                if (pgc == nullptr) {
+                    throw fail(name + ": PGC " + std::to_string(pgcn) + " is unreadable");
+                }
+                if (last_pgcn == 0) {
+                    add_streams(*vts->vtsi_mat, *pgc, title);
+                    for (std::size_t i = 0; i < title.palette.size(); ++i) {
+                        title.palette[i] = pgc->palette[i];
+                    }
+                }
+                title.duration += to_duration(pgc->playback_time);
+                cell_index = add_cells(*pgc, title);
+                last_pgcn = pgcn;
             }
-            if (pgcn < 1 || pgcn > vts->vts_pgcit->nr_of_pgci_srp) {
-                throw fail(name + ": chapter " + std::to_string(p + 1) + " names a missing PGC");
+            // A chapter starts at its program's entry cell.
+            int program = parts.ptt[p].pgn;
+            if (program >= 1 && program <= pgc->nr_of_programs && pgc->program_map != nullptr) {
+                std::size_t cell = pgc->program_map[program - 1];
+                if (cell >= 1 && cell <= cell_index.size()) {
+                    title.chapter_cells.push_back(cell_index[cell - 1]);
+                }
             }
-            const pgc_t* pgc = vts->vts_pgcit->pgci_srp[pgcn - 1].pgc;
-            if (pgc == nullptr) {
-                throw fail(name + ": PGC " + std::to_string(pgcn) + " is unreadable");
-            }
-            if (last_pgcn == 0) {
-                add_streams(*vts->vtsi_mat, *pgc, title);
-            }
-            title.duration += to_duration(pgc->playback_time);
-            add_cells(*pgc, title);
-            last_pgcn = pgcn;
         }
         titles.push_back(std::move(title));
     }

@@ -112,6 +112,40 @@ TEST(DvdTitles, ListsTheGeneratedDiscsThreeTitles) {
     EXPECT_EQ(choose_main_feature(titles), 1);
 }
 
+// What the remux takes from the IFO: stream ids, chapter entry cells, the video format and the
+// subtitle palette.
+TEST(DvdTitles, CarriesWhatTheRemuxNeeds) {
+    REQUIRE_DVD_IMAGE();
+    auto titles = list_titles(dvd_image());
+    ASSERT_EQ(titles.size(), 3u);
+
+    const TitleInfo& movie = titles[0];
+    ASSERT_EQ(movie.audio.size(), 2u);
+    EXPECT_EQ(movie.audio[0].stream_id, 0x80);
+    EXPECT_EQ(movie.audio[1].stream_id, 0x81);
+    ASSERT_EQ(movie.subpictures.size(), 1u);
+    EXPECT_EQ(movie.subpictures[0].stream_id, 0x20);
+    EXPECT_EQ(movie.chapter_cells, (std::vector<std::size_t>{0, 1, 2}));
+    EXPECT_EQ(movie.video, (VideoFormat{.width = 720,
+                                        .height = 576,
+                                        .frame_rate_num = 25,
+                                        .frame_rate_den = 1,
+                                        .wide = false}));
+    // make-dvd's palette starts white, black: studio-range Y, neutral chroma.
+    EXPECT_EQ(movie.palette[0], 0x00eb8080u);
+    EXPECT_EQ(movie.palette[1], 0x00108080u);
+    for (const TitleInfo& title : titles) {
+        for (const Cell& cell : title.cells) {
+            EXPECT_GE(cell.last_vobu_start_sector, cell.first_sector);
+            EXPECT_LE(cell.last_vobu_start_sector, cell.last_sector);
+        }
+        ASSERT_FALSE(title.chapter_cells.empty()) << "title " << title.number;
+        EXPECT_EQ(title.chapter_cells[0], 0u);
+        EXPECT_EQ(static_cast<int>(title.chapter_cells.size()), title.chapters);
+    }
+    EXPECT_EQ(titles[1].audio.at(0).stream_id, 0x80);
+}
+
 // Without a logger, libdvdread prints a banner about the missing libdvdcss on every open (to
 // stdout), and its errors to stderr.
 TEST(DvdTitles, WritesNothingToStdoutOrStderr) {
