@@ -2,6 +2,7 @@
 // before anything is read past identification or written; a clear DVD is ripped. (This machine
 // has no libdvdcss, as Debian ships none; where it is installed the refusal test cannot run.)
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -57,6 +58,25 @@ TEST(CssRefusal, ACssDvdWithoutLibdvdcssFailsAtOnceNamingThePackage) {
     EXPECT_EQ(progress.max_bytes_read, 0u);
     EXPECT_TRUE(job->output.empty()) << "no name was chosen: " << job->output;
     EXPECT_TRUE(std::filesystem::is_empty(dir / "library")) << "nothing written";
+}
+
+// An image handed over open (StartRipImage) is checked through its descriptor.
+TEST(CssRefusal, ACssImageHandedOverOpenIsRefusedToo) {
+    REQUIRE_DVD_IMAGES();
+    if (dvdcss_available()) {
+        GTEST_SKIP() << "SKIPPED LOUDLY: libdvdcss is installed here, so the disc is not refused";
+    }
+    test::TempDir dir;
+    JobQueue q(test_options(dir));
+    auto image =
+        std::make_shared<UniqueFd>(::open(test::dvd_css_image().c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(*image);
+    auto id = q.submit(JobRequest{.source = "handed-over.iso", .image = image});
+    q.wait_idle();
+    auto job = q.job(id);
+    ASSERT_EQ(job->state, JobState::failed);
+    EXPECT_THAT(job->result->reason, HasSubstr("handed-over.iso: this DVD is CSS-protected"));
+    EXPECT_TRUE(std::filesystem::is_empty(dir / "library"));
 }
 
 TEST(CssRefusal, AClearDvdIsRipped) {
