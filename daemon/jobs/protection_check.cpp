@@ -9,9 +9,12 @@
 namespace freemkv {
 
 std::string protection_refusal(const JobRequest& request, const DiscInfo& disc) {
-    // Blu-ray (AACS) and CDs are out of scope here; an image's type is only guessed from its
-    // size, so anything not known to be a BD or CD is looked at.
-    if (disc.type == DiscType::bd || (disc.type == DiscType::cd && !disc.type_guessed)) {
+    // A DVD-Video has a UDF file system (blkid reports the UDF bridge as "udf"). Blu-ray (AACS)
+    // and CDs are out of scope; an image's type is only guessed from its size, so anything not
+    // known to be a BD or CD is looked at. A disc whose start is unreadable is left to the rip:
+    // probing it for VOBs would cost retries before the sweep has even begun.
+    if (disc.fs_type != "udf" || disc.start_unreadable || disc.type == DiscType::bd ||
+        (disc.type == DiscType::cd && !disc.type_guessed)) {
         return {};
     }
     UniqueFd own;
