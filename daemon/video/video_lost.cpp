@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "disc_info.hpp"
+#include "dvd_titles.hpp"
 
 namespace freemkv {
 namespace {
@@ -64,6 +65,15 @@ VideoLoss video_lost(const TitleInfo& title, const TitleVobs& vobs, const Mapfil
             seconds * static_cast<double>(loss.sectors) / static_cast<double>(title.sectors);
     }
     return loss;
+}
+
+VideoLoss video_lost(const TitleInfo& title, const TitleSectorMap& vobs, const Mapfile& map) {
+    auto found = vobs.find(title.titleset);
+    if (found == vobs.end()) {
+        throw DvdError("title " + std::to_string(title.number) + ": titleset " +
+                       std::to_string(title.titleset) + " has no title VOBs");
+    }
+    return video_lost(title, found->second, map);
 }
 
 }  // namespace freemkv

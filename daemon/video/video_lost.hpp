@@ -33,7 +33,14 @@ struct VideoLoss {
 // non-scraped or bad), or lies past the map's end (a short image).
 VideoLoss video_lost(const TitleInfo& title, const TitleVobs& vobs, const Mapfile& map);
 
+// The same with the image's map of titlesets; throws DvdError when the title's titleset has no
+// title VOBs in it.
+VideoLoss video_lost(const TitleInfo& title, const TitleSectorMap& vobs, const Mapfile& map);
+
 inline double seconds_lost(const TitleInfo& title, const TitleVobs& vobs, const Mapfile& map) {
+    return video_lost(title, vobs, map).seconds;
+}
+inline double seconds_lost(const TitleInfo& title, const TitleSectorMap& vobs, const Mapfile& map) {
     return video_lost(title, vobs, map).seconds;
 }
 

@@ -92,6 +92,15 @@ TEST(VideoLost, ACellPlayedTwiceLosesTwice) {
     EXPECT_EQ(loss.ranges, (std::vector<SectorRange>{{1150, 10}})) << "each image range once";
 }
 
+TEST(VideoLost, ATitleOfATitlesetWithoutVobsIsAnError) {
+    TitleInfo title = two_cells();
+    title.titleset = 3;
+    TitleSectorMap vobs{{1, kVobs}};
+    EXPECT_THROW(video_lost(title, vobs, map_with(3000, {})), DvdError);
+    title.titleset = 1;
+    EXPECT_EQ(video_lost(title, vobs, map_with(3000, {{1100, 50}})).sectors, 50u);
+}
+
 // The generated disc: its titles and where its VOBs lie, against constructed maps.
 class GeneratedDisc : public testing::Test {
   protected:
@@ -109,8 +118,7 @@ class GeneratedDisc : public testing::Test {
         return vobs.at(t.titleset).first_sector + t.cells.at(cell).first_sector + offset;
     }
     double lost(int title, const Mapfile& map) const {
-        const TitleInfo& t = titles[static_cast<std::size_t>(title - 1)];
-        return seconds_lost(t, vobs.at(t.titleset), map);
+        return seconds_lost(titles[static_cast<std::size_t>(title - 1)], vobs, map);
     }
 
     std::vector<TitleInfo> titles;
