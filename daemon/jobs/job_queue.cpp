@@ -11,6 +11,7 @@
 #include "disc_info.hpp"
 #include "io_error.hpp"
 #include "naming.hpp"
+#include "protection_check.hpp"
 #include "published_rip.hpp"
 #include "resume_scan.hpp"
 
@@ -294,6 +295,10 @@ DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options, std::stop_
                                                       job.request.udev_props, stop)
                                       : identify_disc(job.request.source, job.request.udev_props,
                                                       job.request.file, stop);
+    // Before a name is chosen or anything written: a disc that must not be ripped ends here.
+    if (auto refusal = protection_refusal(job.request, disc); !refusal.empty()) {
+        throw DiscError(job.request.source.string() + ": " + refusal);
+    }
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
