@@ -7,10 +7,12 @@
 #include <sdbus-c++/sdbus-c++.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dvd_titles.hpp"
@@ -261,6 +263,39 @@ TEST(ListTitlesImage, WhatIsNoDvdVideoImageIsRefusedWithANamedError) {
               "org.freemkv.Rip1.Error.InvalidArgs");
     EXPECT_EQ(error_of(open_or_throw("/proc/self/status", O_RDONLY)).error,
               "org.freemkv.Rip1.Error.InvalidArgs");
+}
+
+// A ListTitles whose image cannot be looked up (a faultfs gate: whoever stats the image waits
+// there) holds up no other call: the reading is the worker's, not the loop's.
+TEST(ListTitles, AHangingImageHoldsUpNoOtherCall) {
+    FREEMKV_REQUIRE_ROOT();
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    fs::path gate = dir / "gate";
+    fs::path log = dir / "faultfs.log";
+    std::ofstream(gate).close();
+    FaultFs faultfs(dvd_image(),
+                    "--read-only --stat-gate " + gate.string() + " --log " + log.string());
+    Service service(dir);
+
+    std::atomic<bool> done = false;
+    Call listed;
+    std::thread slow([&] {
+        listed = Client(service).list_titles(faultfs.disk().string());
+        done = true;
+    });
+    bool waited = wait_until([&] { return contains(slurp(log), "gate "); }, 60s);
+    // Answered while ListTitles waits at the gate: the loop did not wait for it.
+    Shell queue_length = service.busctl("--timeout=30 get-property " + std::string(kName) + " " +
+                                        kRoot + " " + kManager + " QueueLength");
+    bool done_early = done;
+    fs::remove(gate);
+    slow.join();
+    ASSERT_TRUE(waited) << "ListTitles never looked";
+    EXPECT_TRUE(queue_length.ok()) << queue_length.output;
+    EXPECT_FALSE(done_early) << "ListTitles ended before the gate opened";
+    ASSERT_EQ(listed.error, "") << listed.message;
+    expect_as_listed(listed.titles, dvd_image());
 }
 
 // --- StartRip's titles option ---
