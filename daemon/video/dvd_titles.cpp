@@ -19,6 +19,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -171,8 +172,12 @@ class IfoCopy {
 
     int fd() const { return copy_; }
 
-    // Copies sectors [first, first + count), as far as the image has them.
+    // Copies sectors [first, first + count), as far as the image has them, and as long as the
+    // copy stays within max_copy_sectors (an image made up to exhaust memory gets a partial copy,
+    // which libdvdread then finds unreadable).
     void sectors(std::uint64_t first, std::uint64_t count) {
+        count = std::min(count, max_copy_sectors - std::min(copied_, max_copy_sectors));
+        copied_ += count;
         std::vector<char> buffer(sector_bytes * 64);
         for (std::uint64_t at = first; at < std::min(first + count, sectors_);) {
             std::uint64_t n = std::min<std::uint64_t>({64, first + count - at, sectors_ - at});
@@ -201,7 +206,9 @@ class IfoCopy {
     // Copies the IFO file at `first` whose identifier is `id` (its header says how long it is).
     void ifo_at(std::uint64_t first, std::string_view id) {
         char header[sector_bytes];
-        if (first >= sectors_ || read(first, header, sizeof header) != sizeof header ||
+        // Titles of one titleset share its IFO.
+        if (!ifos_.insert(first).second || first >= sectors_ ||
+            read(first, header, sizeof header) != sizeof header ||
             std::string_view(header, id.size()) != id) {
             return;
         }
@@ -214,7 +221,8 @@ class IfoCopy {
     }
 
   private:
-    static constexpr std::uint64_t max_ifo_sectors = 32768;  // 64 MiB
+    static constexpr std::uint64_t max_ifo_sectors = 4096;    // 8 MiB: real ones are far smaller
+    static constexpr std::uint64_t max_copy_sectors = 65536;  // 128 MiB in all
     static constexpr std::uint64_t sector_bytes = 2048;
 
     [[noreturn]] void fail(const std::string& what) const {
@@ -259,6 +267,8 @@ class IfoCopy {
     std::string name_;
     std::uint64_t sectors_ = 0;
     int copy_ = -1;
+    std::uint64_t copied_ = 0;
+    std::set<std::uint64_t> ifos_;  // the first sectors of the IFOs copied
 };
 
 // The titles of an open image; `context` is the one it was opened with.
