@@ -35,6 +35,8 @@ constexpr std::int64_t ecc_granule = 16;        // a DVD ECC block; a BD block i
 constexpr std::int64_t max_retries = 100;
 constexpr std::int64_t max_parallel = 64;
 constexpr std::int64_t max_history = 10000;
+constexpr std::int64_t max_extract = 64;
+constexpr seconds max_min_length = std::chrono::hours(24);
 constexpr seconds max_repair_budget = std::chrono::hours(168);
 constexpr seconds min_checkpoint{1};
 constexpr seconds max_checkpoint = std::chrono::hours(1);
@@ -113,6 +115,9 @@ const std::vector<Key>& keys() {
         {"queue.max_parallel",
          fmt::format("drives ripping at the same time, 1 to {}", max_parallel),
          [](V v, Config& c) { c.jobs.max_parallel = v.bounded(1, max_parallel); }},
+        {"queue.max_extract",
+         fmt::format("disc images turned into titles at the same time, 1 to {}", max_extract),
+         [](V v, Config& c) { c.jobs.max_extract = v.bounded(1, max_extract); }},
         {"queue.history", fmt::format("ended jobs kept as D-Bus objects, 0 to {}", max_history),
          [](V v, Config& c) { c.history = v.bounded(0, max_history); }},
         {"drives.auto_rip", "rip each inserted disc",
@@ -127,6 +132,15 @@ const std::vector<Key>& keys() {
          "on the system bus, folders where anyone allowed to rip may name an image by path "
          "(absolute paths; empty: only root may)",
          [](V v, Config& c) { c.import_folders = v.directories(); }},
+        {"video.titles",
+         "which titles of a DVD-Video become files: " + join(all_names(title_selection_names)),
+         [](V v, Config& c) { c.jobs.video.titles = v.choice(title_selection_names); }},
+        {"video.min_length",
+         fmt::format("with titles = \"all\", the shortest title extracted, 0s to {}h",
+                     std::chrono::duration_cast<std::chrono::hours>(max_min_length).count()),
+         [](V v, Config& c) { c.jobs.video.min_length = v.duration(seconds(0), max_min_length); }},
+        {"video.keep_image", "keep the disc image once its titles are published",
+         [](V v, Config& c) { c.jobs.video.keep_image = v.boolean(); }},
     };
     return table;
 }

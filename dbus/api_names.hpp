@@ -28,5 +28,7 @@ inline constexpr const char* error_busy = "org.freemkv.Rip1.Error.Busy";
 inline constexpr const char* error_no_media = "org.freemkv.Rip1.Error.NoMedia";
 inline constexpr const char* error_not_authorized = "org.freemkv.Rip1.Error.NotAuthorized";
 inline constexpr const char* error_failed = "org.freemkv.Rip1.Error.Failed";
+// ListTitles, ListTitlesImage: the disc or image has no readable DVD-Video (VIDEO_TS) on it.
+inline constexpr const char* error_not_dvd_video = "org.freemkv.Rip1.Error.NotDvdVideo";
 
 }  // namespace freemkv::api

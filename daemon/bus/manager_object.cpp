@@ -3,6 +3,8 @@
 #include "caller_uid.hpp"
 #include "errors.hpp"
 #include "service.hpp"
+#include "start_options.hpp"
+#include "title_list.hpp"
 #include "utf8.hpp"
 
 namespace freemkv::bus {
@@ -31,32 +33,58 @@ Service::Reply reply_with(sdbus::Result<sdbus::ObjectPath>&& result) {
     };
 }
 
+using TitlesResult = sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>;
+
+Service::TitlesReply titles_reply_with(TitlesResult&& result) {
+    auto shared = std::make_shared<TitlesResult>(std::move(result));
+    return [shared](const std::vector<TitleInfo>& titles, const sdbus::Error* error) {
+        if (error) {
+            shared->returnError(*error);
+        } else {
+            shared->returnResults(title_dicts(titles));
+        }
+    };
+}
+
 }  // namespace
 
 void ManagerObject::StartRip(sdbus::Result<sdbus::ObjectPath>&& result, std::string source,
                              std::map<std::string, sdbus::Variant> options) {
-    if (!options.empty()) {
-        result.returnError(sdbus::Error(
-            api::error_invalid_args,
-            safe_text("StartRip takes no options yet, got '" + options.begin()->first + "'")));
+    StartOptions parsed;
+    try {
+        parsed = parse_start_options("StartRip", options);
+    } catch (const sdbus::Error& e) {
+        result.returnError(e);
         return;
     }
     uid_t caller =
         caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
-    service_.start_rip(source, caller, reply_with(std::move(result)));
+    service_.start_rip(source, caller, reply_with(std::move(result)), std::move(parsed.titles));
 }
 
 void ManagerObject::StartRipImage(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd image,
                                   std::map<std::string, sdbus::Variant> options) {
-    if (!options.empty()) {
-        result.returnError(sdbus::Error(
-            api::error_invalid_args,
-            safe_text("StartRipImage takes no options yet, got '" + options.begin()->first + "'")));
+    StartOptions parsed;
+    try {
+        parsed = parse_start_options("StartRipImage", options);
+    } catch (const sdbus::Error& e) {
+        result.returnError(e);
         return;
     }
     uid_t caller =
         caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
-    service_.start_rip_image(image.get(), caller, reply_with(std::move(result)));
+    service_.start_rip_image(image.get(), caller, reply_with(std::move(result)),
+                             std::move(parsed.titles));
+}
+
+void ManagerObject::ListTitles(TitlesResult&& result, std::string source) {
+    uid_t caller =
+        caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
+    service_.list_titles(source, caller, titles_reply_with(std::move(result)));
+}
+
+void ManagerObject::ListTitlesImage(TitlesResult&& result, sdbus::UnixFd image) {
+    service_.list_titles_image(image.get(), titles_reply_with(std::move(result)));
 }
 
 std::vector<sdbus::ObjectPath> ManagerObject::ListJobs() {

@@ -23,6 +23,10 @@ class ManagerObject final
                   std::map<std::string, sdbus::Variant> options) override;
     void StartRipImage(sdbus::Result<sdbus::ObjectPath>&& result, sdbus::UnixFd image,
                        std::map<std::string, sdbus::Variant> options) override;
+    void ListTitles(sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result,
+                    std::string source) override;
+    void ListTitlesImage(sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result,
+                         sdbus::UnixFd image) override;
     std::vector<sdbus::ObjectPath> ListJobs() override;
     std::vector<sdbus::ObjectPath> ListDrives() override;
     void Reload(sdbus::Result<>&& result) override;

@@ -14,6 +14,7 @@
 
 #include "access.hpp"
 #include "drive_publisher.hpp"
+#include "dvd_titles.hpp"
 #include "errors.hpp"
 #include "job_object.hpp"
 #include "job_publisher.hpp"
@@ -276,13 +277,16 @@ void Service::notify_status() {
     }
 }
 
-void Service::start_rip(const std::string& source, uid_t caller, Reply reply) {
+void Service::start_rip(const std::string& source, uid_t caller, Reply reply,
+                        std::vector<int> titles) {
     try {
         if (source.empty()) {
             fail(api::error_invalid_args, "no source given: a drive name, device or image path");
         }
         if (const freemkv::Drive* known = drives_->find(source)) {
-            reply(submit(drive_request(known->name, caller)), nullptr);
+            JobRequest request = drive_request(known->name, caller);
+            request.titles = titles;
+            reply(submit(std::move(request)), nullptr);
             return;
         }
         if (source.find('/') == std::string::npos) {
@@ -297,13 +301,15 @@ void Service::start_rip(const std::string& source, uid_t caller, Reply reply) {
     }
     bool system_bus = bus_kind_ == BusKind::system;
     background(
-        [source, caller, system_bus, folders = config_.import_folders] {
-            return image_path_request(source, caller, system_bus, folders);
+        [source, caller, system_bus, folders = config_.import_folders, titles] {
+            CheckedImage checked = image_path_request(source, caller, system_bus, folders);
+            checked.request.titles = titles;
+            return checked;
         },
         std::move(reply));
 }
 
-void Service::start_rip_image(int fd, uid_t caller, Reply reply) {
+void Service::start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int> titles) {
     // Ours until the job ends; the message's copy goes with the message.
     auto image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
     if (!*image) {
@@ -313,7 +319,13 @@ void Service::start_rip_image(int fd, uid_t caller, Reply reply) {
         return;
     }
     // fstat on a FUSE or NFS file can wait on its server.
-    background([image, caller] { return image_fd_request(image, caller); }, std::move(reply));
+    background(
+        [image, caller, titles] {
+            CheckedImage checked = image_fd_request(image, caller);
+            checked.request.titles = titles;
+            return checked;
+        },
+        std::move(reply));
 }
 
 void Service::background(std::function<CheckedImage()> check, Reply reply) {
@@ -336,7 +348,9 @@ void Service::background(std::function<CheckedImage()> check, Reply reply) {
                 JobRequest& request = checked->request;
                 if (checked->block_device != 0) {
                     std::string drive = drive_of(checked->block_device, request.source);
-                    reply(submit(drive_request(drive, request.uid)), nullptr);
+                    JobRequest by_drive = drive_request(drive, request.uid);
+                    by_drive.titles = request.titles;
+                    reply(submit(std::move(by_drive)), nullptr);
                 } else {
                     reply(submit(std::move(request)), nullptr);
                 }
@@ -360,6 +374,10 @@ std::string Service::drive_of(dev_t device, const std::filesystem::path& name) c
 }
 
 JobRequest Service::drive_request(const std::string& name, uid_t caller) {
+    return rip_request(drive_with_disc(name), caller);
+}
+
+freemkv::Drive Service::drive_with_disc(const std::string& name) {
     // Media come and go: ask udev now, not what it said at start-up.
     freemkv::Drive d;
     try {
@@ -370,7 +388,7 @@ JobRequest Service::drive_request(const std::string& name, uid_t caller) {
     if (!d.media_present) {
         fail(api::error_no_media, d.name + " has no disc in it");
     }
-    return rip_request(d, caller);
+    return d;
 }
 
 std::string Service::drive_list() const {
@@ -389,6 +407,77 @@ std::string Service::submit(JobRequest request) {
     } catch (const std::invalid_argument& e) {
         fail(api::error_invalid_args, e.what());
     }
+}
+
+void Service::list_titles(const std::string& source, uid_t caller, TitlesReply reply) {
+    std::filesystem::path device;
+    try {
+        if (source.empty()) {
+            fail(api::error_invalid_args, "no source given: a drive name, device or image path");
+        }
+        if (const freemkv::Drive* known = drives_->find(source)) {
+            device = drive_with_disc(known->name).device;
+        } else if (source.find('/') == std::string::npos) {
+            fail(api::error_not_found, "there is no drive named '" + source + "'" + drive_list());
+        } else if (source.starts_with("/dev/")) {
+            fail(api::error_not_found, source + " is not a drive freemkvd manages" + drive_list());
+        }
+    } catch (const sdbus::Error& e) {
+        reply({}, &e);
+        return;
+    }
+    if (!device.empty()) {
+        titles_in_background([device] { return freemkv::list_titles(device); }, std::move(reply));
+        return;
+    }
+    bool system_bus = bus_kind_ == BusKind::system;
+    titles_in_background(
+        [source, caller, system_bus, folders = config_.import_folders] {
+            CheckedImage checked = image_path_request(source, caller, system_bus, folders);
+            return freemkv::list_titles(checked.request.source);
+        },
+        std::move(reply));
+}
+
+void Service::list_titles_image(int fd, TitlesReply reply) {
+    auto image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!*image) {
+        sdbus::Error e(api::error_failed,
+                       std::string("cannot keep the descriptor: ") + std::strerror(errno));
+        reply({}, &e);
+        return;
+    }
+    titles_in_background(
+        [image] {
+            ImageFd checked = check_image_fd(image->get());
+            std::string name = fd_name(image->get());
+            if (checked.verdict == ImageFd::Verdict::unreadable) {
+                fail(api::error_not_authorized, name + ": " + checked.why);
+            }
+            if (checked.verdict == ImageFd::Verdict::refused) {
+                fail(api::error_invalid_args, name + ": " + checked.why);
+            }
+            return freemkv::list_titles(image->get(), name);
+        },
+        std::move(reply));
+}
+
+void Service::titles_in_background(std::function<std::vector<TitleInfo>()> read,
+                                   TitlesReply reply) {
+    worker_->post([this, read = std::move(read), reply = std::move(reply)] {
+        auto titles = std::make_shared<std::vector<TitleInfo>>();
+        std::shared_ptr<sdbus::Error> error;
+        try {
+            *titles = read();
+        } catch (const sdbus::Error& e) {
+            error = std::make_shared<sdbus::Error>(e);
+        } catch (const DvdError& e) {
+            error = std::make_shared<sdbus::Error>(api::error_not_dvd_video, safe_text(e.what()));
+        } catch (const std::exception& e) {
+            error = std::make_shared<sdbus::Error>(api::error_failed, safe_text(e.what()));
+        }
+        loop_.post([titles, error, reply] { reply(*titles, error.get()); });
+    });
 }
 
 std::vector<std::string> Service::job_paths() const {

@@ -23,6 +23,7 @@
 #include "drive_watcher.hpp"
 #include "event_loop.hpp"
 #include "job_queue.hpp"
+#include "title_info.hpp"
 #include "worker.hpp"
 
 namespace freemkv::bus {
@@ -54,10 +55,21 @@ class Service final {
     void reload(std::function<void(const std::string& error)> done);
 
     // For the Manager object (loop thread). Drive names are answered at once; an image's checks
-    // run on the worker (they stat and resolve links, on filesystems that may hang).
-    void start_rip(const std::string& source, uid_t caller, Reply reply);
+    // run on the worker (they stat and resolve links, on filesystems that may hang). `titles`
+    // goes into the JobRequest (StartRip's option, already checked).
+    void start_rip(const std::string& source, uid_t caller, Reply reply,
+                   std::vector<int> titles = {});
     // StartRipImage: `fd` is the caller's open image (or managed drive); it is duplicated.
-    void start_rip_image(int fd, uid_t caller, Reply reply);
+    void start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int> titles = {});
+
+    // How ListTitles ends: the titles, or the error. Called on the loop thread.
+    using TitlesReply =
+        std::function<void(const std::vector<TitleInfo>& titles, const sdbus::Error* error)>;
+    // ListTitles: a managed drive's disc or an image path (StartRip's rules for paths), read on
+    // the worker (a drive spins up, an image may be on a slow filesystem).
+    void list_titles(const std::string& source, uid_t caller, TitlesReply reply);
+    // ListTitlesImage: read only through `fd` (duplicated), on the worker.
+    void list_titles_image(int fd, TitlesReply reply);
     std::vector<std::string> job_paths() const;
     std::vector<std::string> drive_paths() const;
     const Config& config() const { return config_; }
@@ -67,6 +79,10 @@ class Service final {
     void notify_status();
     void apply(const Config& fresh);
     JobRequest drive_request(const std::string& name, uid_t caller);
+    // The managed drive `name` as udev sees it now; throws NotFound, or NoMedia without a disc.
+    freemkv::Drive drive_with_disc(const std::string& name);
+    // Runs `read` on the worker, then replies on the loop; a DvdError is NotDvdVideo.
+    void titles_in_background(std::function<std::vector<TitleInfo>()> read, TitlesReply reply);
     std::string drive_list() const;  // " (its drives: sr0, sr1)", for messages
     // The managed drive whose block device is `device`; throws NotFound naming `name`.
     std::string drive_of(dev_t device, const std::filesystem::path& name) const;

@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 5> placeholders = {"label", "volume_id", "type", "date",
-                                                          "drive"};
+constexpr std::array<std::string_view, 6> placeholders = {"label", "name", "volume_id",
+                                                          "type",  "date", "drive"};
 
 std::tm utc(std::chrono::system_clock::time_point when) {
     std::time_t t = std::chrono::system_clock::to_time_t(when);
@@ -109,8 +109,8 @@ void check_placeholder(std::string_view name, std::size_t pos) {
         invalid(fmt::format("unknown placeholder '{{{}}}' (did you mean '{{{}}}'?)", name, *guess));
     }
     invalid(fmt::format(
-        "unknown placeholder '{{{}}}' (use {{label}}, {{volume_id}}, {{type}}, {{date}} or "
-        "{{drive}})",
+        "unknown placeholder '{{{}}}' (use {{label}}, {{name}}, {{volume_id}}, {{type}}, {{date}} "
+        "or {{drive}})",
         name));
 }
 
@@ -211,6 +211,10 @@ fs::path expand_template(std::string_view tmpl, const NameFields& fields) {
     auto value = [&](std::string_view name) -> std::string {
         if (name == "label") {
             return safe_file_name(fields.label, fields.date);
+        }
+        if (name == "name") {
+            std::string readable = readable_label(fields.label);
+            return readable.empty() ? safe_file_name(fields.label, fields.date) : readable;
         }
         if (name == "volume_id") {
             return field_value(fields.volume_id);

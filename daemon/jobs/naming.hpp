@@ -47,6 +47,18 @@ inline constexpr std::size_t max_component_bytes = 200;
 // character boundary. Case is kept. Nothing left gives "disc-YYYY-MM-DD-HHMMSS" (UTC, at `now`).
 std::string safe_file_name(std::string_view label, std::chrono::system_clock::time_point now);
 
+// A disc label as a person would write the title ("THE_BIG_LEBOWSKI" -> "The Big Lebowski"),
+// for the {name} placeholder. Words are split on whitespace, underscores, '/', '\\', control
+// characters and invalid UTF-8 (as safe_file_name() treats them) and joined with one space. A
+// label without lowercase letters is title-cased: each word capitalised after a hyphen too
+// ("SPIDER-MAN" -> "Spider-Man"), "of", "the", "a", "an", "and", "or", "in", "on", "to", "for",
+// "at" lowercase except as the first word, roman numerals II to XXXIX upper ("ROCKY_II"), a
+// number's suffix lowercase ("2ND" -> "2nd") but "3D"/"4K" upper, and a disc marker readable ("_D1"
+// stays "D1", "DISC_1" and "DISC1" become "Disc 1"). A label with lowercase letters keeps its case.
+// ASCII and Latin-1 letters (U+00C0..U+00FE) change case; other characters stay. At most
+// max_label_bytes; "" when nothing readable is left.
+std::string readable_label(std::string_view label);
+
 inline constexpr std::string_view default_naming = "{label}";
 
 // How rips are named in the library.
@@ -56,7 +68,7 @@ struct NamingOptions {
 };
 
 // Throws std::invalid_argument saying what is wrong with a naming template. A template is
-// literal text and placeholders ({label}, {volume_id}, {type}, {date}, {drive}); '/' makes
+// literal text and placeholders ({label}, {name}, {volume_id}, {type}, {date}, {drive}); '/' makes
 // subdirectories; "{{" and "}}" are literal braces.
 void validate_template(std::string_view tmpl);
 

@@ -46,6 +46,10 @@ void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.jobs.rip.buffer.buffer_bytes, b.jobs.rip.buffer.buffer_bytes);
     EXPECT_EQ(a.jobs.rip.buffer.block_bytes, b.jobs.rip.buffer.block_bytes);
     EXPECT_EQ(a.jobs.max_parallel, b.jobs.max_parallel);
+    EXPECT_EQ(a.jobs.max_extract, b.jobs.max_extract);
+    EXPECT_EQ(a.jobs.video.titles, b.jobs.video.titles);
+    EXPECT_EQ(a.jobs.video.min_length, b.jobs.video.min_length);
+    EXPECT_EQ(a.jobs.video.keep_image, b.jobs.video.keep_image);
     EXPECT_EQ(a.history, b.history);
     EXPECT_EQ(a.drives.auto_rip, b.drives.auto_rip);
     EXPECT_EQ(a.drives.eject_when_done, b.drives.eject_when_done);
@@ -80,6 +84,8 @@ TEST(DefaultFile, SetsEveryKey) {
         "queue.history",          "drives.auto_rip",
         "drives.eject_when_done", "drives.watch",
         "drives.ignore",          "images.import_folders",
+        "queue.max_extract",      "video.titles",
+        "video.min_length",       "video.keep_image",
     };
     EXPECT_EQ(keys, expected);
 }
@@ -190,6 +196,29 @@ INSTANTIATE_TEST_SUITE_P(
                  [](const Config& c) { EXPECT_EQ(c.jobs.rip.writeback.start_bytes, 64 * MiB); }},
         GoodCase{"Queue", "[queue]\nmax_parallel = 64\n",
                  [](const Config& c) { EXPECT_EQ(c.jobs.max_parallel, 64u); }},
+        GoodCase{"MaxExtractBounds", "[queue]\nmax_extract = 64\n",
+                 [](const Config& c) { EXPECT_EQ(c.jobs.max_extract, 64u); }},
+        GoodCase{"MaxExtractOne", "[queue]\nmax_extract = 1\nmax_parallel = 3\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.jobs.max_extract, 1u);
+                     EXPECT_EQ(c.jobs.max_parallel, 3u);
+                 }},
+        GoodCase{"Video", "[video]\ntitles = \"all\"\nmin_length = \"90s\"\nkeep_image = true\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.jobs.video.titles, TitleSelection::all);
+                     EXPECT_EQ(c.jobs.video.min_length, std::chrono::seconds(90));
+                     EXPECT_TRUE(c.jobs.video.keep_image);
+                 }},
+        GoodCase{"VideoBounds", "[video]\ntitles = \"main\"\nmin_length = 0\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.jobs.video.titles, TitleSelection::main);
+                     EXPECT_EQ(c.jobs.video.min_length, std::chrono::seconds(0));
+                 }},
+        GoodCase{"VideoLongest", "[video]\nmin_length = \"24h\"\n",
+                 [](const Config& c) {
+                     EXPECT_EQ(c.jobs.video.min_length, std::chrono::hours(24));
+                     EXPECT_EQ(c.jobs.video.titles, TitleSelection::main) << "the default";
+                 }},
         GoodCase{"Drives",
                  "[drives]\nauto_rip = false\neject_when_done = false\n"
                  "watch = [\n  \"/dev/sr*\",\n  \"/dev/disk/by-id/usb-*\",\n]\nignore = "
@@ -232,7 +261,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:3: stat: unknown table (did you mean 'state'?)"},
         BadCase{"UnknownTable", "[foo]\n",
                 "test.toml:1: foo: unknown table (tables are library, state, rip, writeback, "
-                "queue, drives, images)"},
+                "queue, drives, images, video)"},
         BadCase{"KeyOutsideItsTable", "naming = \"{label}\"\n",
                 "test.toml:1: naming: unknown key (did you mean 'library.naming'?)"},
         BadCase{"NotATable", "library = 3\n",
@@ -365,6 +394,37 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2: queue.max_parallel: must be between 1 and 64, got 0"},
         BadCase{"ParallelTooMany", "[queue]\nmax_parallel = 65\n",
                 "test.toml:2: queue.max_parallel: must be between 1 and 64, got 65"},
+        BadCase{"MaxExtractZero", "[queue]\nmax_extract = 0\n",
+                "test.toml:2: queue.max_extract: must be between 1 and 64, got 0"},
+        BadCase{"MaxExtractTooMany", "[queue]\n\nmax_extract = 65\n",
+                "test.toml:3: queue.max_extract: must be between 1 and 64, got 65"},
+        BadCase{"MaxExtractType", "[queue]\nmax_extract = \"2\"\n",
+                "test.toml:2: queue.max_extract: expected an integer, got string"},
+        BadCase{"MaxExtractTypo", "[queue]\nmax_extrct = 2\n",
+                "test.toml:2: queue.max_extrct: unknown key (did you mean 'max_extract'?)"},
+        // [video]
+        BadCase{"TitlesTypo", "[video]\ntitles = \"mian\"\n",
+                "test.toml:2: video.titles: invalid value 'mian' (did you mean 'main'? allowed: "
+                "main, all)"},
+        BadCase{"TitlesUnknown", "[video]\ntitles = \"longest\"\n",
+                "test.toml:2: video.titles: invalid value 'longest' (allowed: main, all)"},
+        BadCase{"TitlesArray", "[video]\ntitles = [1, 3]\n",
+                "test.toml:2: video.titles: expected a string, got array"},
+        BadCase{"MinLengthTooLong", "[video]\nmin_length = \"25h\"\n",
+                "test.toml:2: video.min_length: must be between 0s and 24h, got 25h"},
+        BadCase{"MinLengthNegative", "[video]\nmin_length = -1\n",
+                "test.toml:2: video.min_length: must not be negative, got -1"},
+        BadCase{"MinLengthNoUnit", "[video]\nmin_length = \"2 minutes\"\n",
+                "test.toml:2: video.min_length: invalid duration '2 minutes' (use a number with "
+                "s, m or h, e.g. \"90s\", \"10m\", \"1h\", or integer seconds)"},
+        BadCase{"KeepImageType", "[video]\nkeep_image = \"no\"\n",
+                "test.toml:2: video.keep_image: expected a boolean, got string"},
+        BadCase{"VideoKeyTypo", "[video]\nkeep_imag = true\n",
+                "test.toml:2: video.keep_imag: unknown key (did you mean 'keep_image'?)"},
+        BadCase{"VideoKeyElsewhere", "[queue]\nmin_length = \"2m\"\n",
+                "test.toml:2: queue.min_length: unknown key (did you mean 'video.min_length'?)"},
+        BadCase{"VideoTableTypo", "[vidoe]\ntitles = \"all\"\n",
+                "test.toml:1: vidoe: unknown table (did you mean 'video'?)"},
         BadCase{"HistoryTooLong", "[queue]\nhistory = 10001\n",
                 "test.toml:2: queue.history: must be between 0 and 10000, got 10001"},
         BadCase{"BoolAsString", "[drives]\nauto_rip = \"yes\"\n",

@@ -205,8 +205,10 @@ INSTANTIATE_TEST_SUITE_P(
         TemplateCase{"TypoVolume", "{volumeid}",
                      "unknown placeholder '{volumeid}' (did you mean '{volume_id}'?)"},
         TemplateCase{"Unknown", "{title}",
-                     "unknown placeholder '{title}' (use {label}, {volume_id}, {type}, {date} or "
-                     "{drive})"},
+                     "unknown placeholder '{title}' (use {label}, {name}, {volume_id}, {type}, "
+                     "{date} or {drive})"},
+        TemplateCase{"Name", "{name}/{name} - {label}", ""},
+        TemplateCase{"TypoName", "{nmae}", "unknown placeholder '{nmae}' (did you mean '{name}'?)"},
         TemplateCase{"UnclosedBrace", "{label",
                      "unbalanced '{' at position 1 (write '{{' for a literal '{')"},
         TemplateCase{"NestedBrace", "x{la{bel}",
@@ -281,6 +283,11 @@ INSTANTIATE_TEST_SUITE_P(
                    "sr1"},
         ExpandCase{"DriveWithSlash", "{drive}", with(fields(), &NameFields::drive, "a/sr1"),
                    "a_sr1"},
+        ExpandCase{"Name", "{name}/{name}", with(fields(), &NameFields::label, "THE_BIG_LEBOWSKI"),
+                   "The Big Lebowski/The Big Lebowski"},
+        ExpandCase{"NameWithoutLabel", "{name}", with(fields(), &NameFields::label, ""), fallback},
+        ExpandCase{"NameTraversal", "x/{name}", with(fields(), &NameFields::label, "../.."),
+                   "x/" + fallback},
         ExpandCase{"ControlInField", "{volume_id}", with(fields(), &NameFields::volume_id, "A\nB"),
                    "A B"}),
     [](const auto& info) { return std::string(info.param.name); });

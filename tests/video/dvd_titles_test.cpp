@@ -3,10 +3,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "main_feature.hpp"
@@ -172,6 +178,89 @@ TEST(DvdTitles, AnImageThatIsNotADvdIsAClearError) {
     } catch (const DvdError& error) {
         EXPECT_THAT(error.what(), HasSubstr(image.string() + ": not a DVD-Video image"));
     }
+}
+
+void expect_same_titles(const std::vector<TitleInfo>& a, const std::vector<TitleInfo>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        SCOPED_TRACE("title " + std::to_string(a[i].number));
+        EXPECT_EQ(a[i].number, b[i].number);
+        EXPECT_EQ(a[i].titleset, b[i].titleset);
+        EXPECT_EQ(a[i].duration, b[i].duration);
+        EXPECT_EQ(a[i].chapters, b[i].chapters);
+        EXPECT_EQ(a[i].angles, b[i].angles);
+        EXPECT_EQ(a[i].audio, b[i].audio);
+        EXPECT_EQ(a[i].subpictures, b[i].subpictures);
+        EXPECT_EQ(a[i].cells, b[i].cells);
+        EXPECT_EQ(a[i].sectors, b[i].sectors);
+    }
+}
+
+// A descriptor closed at the end of the scope.
+struct Fd {
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&&) = delete;
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+
+  private:
+    int fd_;
+};
+
+Fd open_read_only(const std::filesystem::path& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        throw std::system_error(errno, std::generic_category(), path.string());
+    }
+    return fd;
+}
+
+// An image handed over open is read through its descriptor only: the path is gone by then, and
+// the descriptor's own offset is left where it was.
+TEST(DvdTitlesThroughADescriptor, SameTitlesAsByPath) {
+    REQUIRE_DVD_IMAGE();
+    test::TempDir dir;
+    auto copy = dir / "disc.iso";
+    std::filesystem::copy_file(dvd_image(), copy);
+    auto fd = open_read_only(copy);
+    ASSERT_EQ(::lseek(fd.get(), 123, SEEK_SET), 123);
+    std::filesystem::remove(copy);
+
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    auto titles = list_titles(fd.get(), "disc.iso");
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+    expect_same_titles(titles, list_titles(dvd_image()));
+    EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), 123);
+}
+
+TEST(DvdTitlesThroughADescriptor, NotADvdIsAClearError) {
+    test::TempDir dir;
+    auto image = dir / "data.iso";
+    std::ofstream(image) << std::string(1 << 20, '\0');
+    auto fd = open_read_only(image);
+    try {
+        list_titles(fd.get(), "data.iso");
+        FAIL() << "no error";
+    } catch (const DvdError& error) {
+        EXPECT_THAT(error.what(), HasSubstr("data.iso: "));
+    }
+}
+
+TEST(DvdTitlesThroughADescriptor, AnUnreadableDescriptorIsAClearError) {
+    test::TempDir dir;
+    auto image = dir / "data.iso";
+    std::ofstream(image) << std::string(1 << 20, 'x');
+    Fd fd(::open(image.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    EXPECT_THROW(list_titles(fd.get(), "data.iso"), DvdError);
 }
 
 TEST(DvdTitles, AMissingImageIsAClearError) {

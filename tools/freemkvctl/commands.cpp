@@ -11,6 +11,7 @@
 #include "bus.hpp"
 #include "format.hpp"
 #include "job_view.hpp"
+#include "titles_view.hpp"
 #include "watch.hpp"
 
 namespace freemkv::ctl {
@@ -46,19 +47,34 @@ std::string rip_source(const std::string& arg) {
     return std::filesystem::absolute(arg).string();
 }
 
-// A drive by name; an image handed over open, so the daemon reads it with our rights (it may
-// not reach the file itself: a private home, its sandbox's own /tmp). O_NONBLOCK: opening a
-// FIFO must not hang here (the daemon refuses it).
-std::string start_rip(ManagerProxy& manager, const std::string& arg) {
-    std::string source = rip_source(arg);
-    if (!source.starts_with("/") || source.starts_with("/dev/")) {
-        return manager.StartRip(source, {});
-    }
+// Whether `source` (from rip_source) is a drive for the daemon to find by name.
+bool by_name(const std::string& source) {
+    return !source.starts_with("/") || source.starts_with("/dev/");
+}
+
+// An image, opened to hand it over. O_NONBLOCK: opening a FIFO must not hang here (the daemon
+// refuses it).
+sdbus::UnixFd open_image(const std::string& source) {
     int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         throw std::system_error(errno, std::generic_category(), source);
     }
-    return manager.StartRipImage(sdbus::UnixFd(fd, sdbus::adopt_fd), {});
+    return sdbus::UnixFd(fd, sdbus::adopt_fd);
+}
+
+// A drive by name; an image handed over open, so the daemon reads it with our rights (it may
+// not reach the file itself: a private home, its sandbox's own /tmp).
+std::string start_rip(ManagerProxy& manager, const std::string& arg,
+                      const std::vector<std::uint16_t>& titles) {
+    std::string source = rip_source(arg);
+    Props options;
+    if (!titles.empty()) {
+        options["titles"] = sdbus::Variant(titles);
+    }
+    if (by_name(source)) {
+        return manager.StartRip(source, options);
+    }
+    return manager.StartRipImage(open_image(source), options);
 }
 
 }  // namespace
@@ -180,11 +196,12 @@ int watch(const Options& options, const std::vector<std::string>& jobs) {
     return all_ok(views) ? exit_ok : exit_job_failed;
 }
 
-int rip(const Options& options, const std::string& source, bool wait) {
+int rip(const Options& options, const std::string& source, bool wait,
+        const std::vector<std::uint16_t>& titles) {
     auto connection = connect(options.user_bus);
     // Subscribed before the job exists: not even a job that fails at once is missed.
     Watcher watcher(*connection, options);
-    std::string path = start_rip(watcher.manager(), source);
+    std::string path = start_rip(watcher.manager(), source, titles);
     if (options.json) {
         std::string tail = path_tail(path);
         std::uint64_t id = 0;
@@ -206,6 +223,22 @@ int rip(const Options& options, const std::string& source, bool wait) {
         return exit_unreadable;
     }
     return outcome == "ok" ? exit_ok : exit_job_failed;
+}
+
+int titles(const Options& options, const std::string& arg) {
+    auto connection = connect(options.user_bus);
+    ManagerProxy manager(*connection);
+    // Like rip: a drive by name, an image handed over open.
+    std::string source = rip_source(arg);
+    auto dicts =
+        by_name(source) ? manager.ListTitles(source) : manager.ListTitlesImage(open_image(source));
+    std::vector<TitleView> views = title_views(dicts);
+    if (options.json) {
+        fmt::print("{}\n", dump(titles_json(source, views)));
+    } else {
+        fmt::print("{}", titles_table(views));
+    }
+    return exit_ok;
 }
 
 int cancel(const Options& options, const std::string& job) {

@@ -3,7 +3,8 @@
 //   freemkvctl [--system|--user] [--json] status         the daemon, its queue and its drives
 //   freemkvctl [...] jobs                                 every job the daemon lists, as a table
 //   freemkvctl [...] watch [JOB...]                       progress until the jobs have ended
-//   freemkvctl [...] rip SOURCE [--wait]                  start a rip; --wait watches it
+//   freemkvctl [...] rip SOURCE [--wait] [--titles 1,3]   start a rip; --wait watches it
+//   freemkvctl [...] titles SOURCE                        the titles of a DVD-Video, unripped
 //   freemkvctl [...] cancel JOB                           cancel a queued or running job
 //   freemkvctl [...] eject DRIVE                          eject a drive's disc
 //   freemkvctl [...] reload                               make the daemon re-read its configuration
@@ -29,6 +30,7 @@
 #include <sdbus-c++/Error.h>
 
 #include "commands.hpp"
+#include "titles_view.hpp"
 #include "utf8.hpp"
 
 using namespace freemkv::ctl;
@@ -80,6 +82,18 @@ int main(int argc, char** argv) {
                      "unless such a file is in the current directory")
         ->required();
     rip_cmd->add_flag("--wait", wait, "Watch the job to its end and exit with its result");
+    std::string rip_titles;
+    rip_cmd->add_option("--titles", rip_titles,
+                        "DVD-Video titles to extract, e.g. 1,3 (see `titles`); default: as the "
+                        "daemon's [video] titles says");
+
+    std::string titles_source;
+    auto* titles_cmd = app.add_subcommand(
+        "titles", "List the titles of a DVD-Video in a drive or an image, without ripping");
+    titles_cmd
+        ->add_option("SOURCE", titles_source,
+                     "A drive (sr0, /dev/sr0) or a disc image file, as for rip")
+        ->required();
 
     std::string job;
     auto* cancel_cmd = app.add_subcommand("cancel", "Cancel a queued or running job");
@@ -110,7 +124,14 @@ int main(int argc, char** argv) {
             return watch(options, watch_jobs);
         }
         if (rip_cmd->parsed()) {
-            return rip(options, source, wait);
+            std::vector<std::uint16_t> numbers;
+            if (rip_cmd->count("--titles") > 0) {
+                numbers = parse_title_numbers(rip_titles);
+            }
+            return rip(options, source, wait, numbers);
+        }
+        if (titles_cmd->parsed()) {
+            return titles(options, titles_source);
         }
         if (cancel_cmd->parsed()) {
             return cancel(options, job);
