@@ -83,7 +83,7 @@ void write_title(JobInfo& job, Artifact& a, const fs::path& image, const TitleIn
     a.error.clear();
     set_progress(job);
     report(job, true);
-    auto last = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point last{};  // the first report goes out at once
     extractor(
         image, title, out,
         [&](std::uint64_t written) {
@@ -185,6 +185,7 @@ void plan_extract(JobInfo& job, const fs::path& image, const std::vector<TitleIn
         a.bytes_total = find_title(titles, number)->sectors * dvd_sector;
         job.artifacts.push_back(a);
     }
+    job.output = job.artifacts[1].path;  // the main artifact from now on
     set_progress(job);
 }
 

@@ -50,7 +50,8 @@ std::vector<int> choose_titles(const std::vector<TitleInfo>& titles,
 
 // Starts the stage: claims the job's folder beside `image` (mkdir "<folder>.part"; a taken name
 // is numbered or refused per naming.on_exists), and sets job.folder and job.artifacts: the image
-// (published), then one pending title per chosen number. Throws.
+// (published), then one pending title per chosen number; job.output becomes the first (main)
+// title's final path. Throws.
 void plan_extract(JobInfo& job, const std::filesystem::path& image,
                   const std::vector<TitleInfo>& titles, const std::vector<int>& chosen,
                   const ExtractSettings& settings);

@@ -513,6 +513,7 @@ bool JobQueue::release_for_extract(JobInfo& job, const QueueOptions& options,
         e->info.released = true;
         e->info.folder = job.folder;
         e->info.artifacts = job.artifacts;
+        e->info.output = job.output;
         e->info.progress = job.progress;
         e->acquiring = false;
         e->image.reset();  // the image file is read from here on, not the handed-over source
@@ -598,6 +599,14 @@ void JobQueue::finish(std::uint64_t id, const JobInfo& job, bool video, RipResul
                                                           : JobState::failed;
             e->info.result = result;
             e->info.finished = std::chrono::system_clock::now();
+            if (!video && e->info.state == JobState::done && e->info.artifacts.empty()) {
+                // A data disc's one artifact: its image.
+                e->info.artifacts.push_back(Artifact{.kind = ArtifactKind::image,
+                                                     .path = result.output,
+                                                     .state = ArtifactState::published,
+                                                     .bytes_total = e->info.progress.bytes_total,
+                                                     .bytes_done = e->info.progress.bytes_total});
+            }
         }
         ended = e->info;
         save_journal();

@@ -311,6 +311,16 @@ TEST(Extract, KeepImageKeepsTheImageBesideTheFolder) {
     EXPECT_EQ(read_file(image), read_file(dvd_image()));
     EXPECT_EQ(job->artifacts[0].state, ArtifactState::kept);
     EXPECT_EQ(job->artifacts[0].path, image);
+
+    // The kept image is ripped again, without the disc, for another title.
+    auto again = q.submit(JobRequest{.drive = "", .source = image, .titles = {2}});
+    q.wait_idle();
+    job = q.job(again);
+    ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+    std::string name = std::string(label) + " (2)";
+    EXPECT_EQ(job->output, dir / "library" / name / (name + ".mkv"));
+    EXPECT_EQ(text_of(job->output), title_content(title(2)));
+    EXPECT_EQ(read_file(image), read_file(dvd_image())) << "the kept image stays";
 }
 
 TEST(Extract, AFailedTitleEndsOkWithErrorsAndKeepsTheImage) {
@@ -357,6 +367,11 @@ TEST(Extract, ADataDiscStaysAnImage) {
     EXPECT_EQ(job->output, dir / "library" / "DATA_DISC.iso");
     EXPECT_EQ(read_file(job->output), read_file(iso));
     EXPECT_FALSE(job->released);
+    ASSERT_EQ(job->artifacts.size(), 1u) << "its image";
+    EXPECT_EQ(job->artifacts[0].kind, ArtifactKind::image);
+    EXPECT_EQ(job->artifacts[0].path, job->output);
+    EXPECT_EQ(job->artifacts[0].state, ArtifactState::published);
+    EXPECT_EQ(job->artifacts[0].bytes_done, fs::file_size(iso));
     EXPECT_TRUE(extractor.started().empty());
     std::lock_guard l(events.m);
     EXPECT_TRUE(events.acquired.empty());
