@@ -5,6 +5,9 @@
 // tests see the job in the middle of its extraction.
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -481,6 +484,74 @@ TEST(Extract, ARestartRedoesOnlyTheUnfinishedTitles) {
     EXPECT_FALSE(fs::exists(dir / "library" / (std::string(label) + ".iso")));
 }
 
+// kill -9 in the middle of the extract stage: a child process runs the queue and is killed while
+// it writes the second title (the first is written, the journal says so). A new queue over the
+// same state directory goes on from the image and writes only the unfinished titles.
+TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    QueueOptions c = options(dir);
+    c.video.titles = TitleSelection::all;
+    c.video.min_length = 5s;
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(ready[0]);
+        JobQueue* queue = nullptr;
+        JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+                   [&](const fs::path&, const TitleInfo& t, OutputFile& out,
+                       const TitleProgress& progress, std::stop_token) {
+                       std::string content = title_content(t);
+                       auto bytes = std::as_bytes(std::span(content));
+                       if (t.number == 2) {
+                           out.write(bytes.first(bytes.size() / 2));
+                           queue->flush_journal();
+                           char byte = 'k';
+                           if (::write(ready[1], &byte, 1) != 1) {
+                               ::_exit(3);
+                           }
+                           ::pause();  // killed here
+                       }
+                       out.write(bytes);
+                       progress(bytes.size());
+                   });
+        queue = &q;
+        q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+        q.wait_idle();
+        ::_exit(2);  // not reached: the parent kills it first
+    }
+    ::close(ready[1]);
+    char byte = 0;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the child reached title 2";
+    ::close(ready[0]);
+    ASSERT_EQ(::kill(child, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status));
+
+    fs::path lib = dir / "library";
+    std::string name = label;
+    EXPECT_TRUE(fs::exists(lib / (name + ".part") / (name + ".mkv")));
+    EXPECT_FALSE(fs::exists(lib / name));
+
+    Extractor again;
+    JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(), again.function());
+    q.wait_idle();
+    auto job = q.job(1);
+    ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+    EXPECT_EQ(again.started(), (std::vector<int>{2, 3})) << "title 1 was written already";
+    auto titles = titles_of(*job);
+    ASSERT_EQ(titles.size(), 3u);
+    for (const Artifact& a : titles) {
+        EXPECT_EQ(a.state, ArtifactState::published);
+        EXPECT_EQ(text_of(a.path), title_content(title(a.title))) << a.path;
+    }
+    EXPECT_FALSE(fs::exists(lib / (name + ".part")));
+    EXPECT_FALSE(fs::exists(lib / (name + ".iso")));
+}
+
 // A title that the crash caught after its file was published in the part folder, before the
 // journal said so, is not written again.
 TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
@@ -515,6 +586,51 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
     ASSERT_EQ(done->state, JobState::done) << done->result->reason;
     EXPECT_TRUE(extractor.started().empty());
     EXPECT_EQ(read_file(lib / "MOVIE" / "MOVIE.mkv"), test::random_bytes(1000, 3));
+}
+
+// Durability, as the calls show it: each title is synced and renamed inside the part folder
+// (whose new extras/ entry is synced first), the folder is renamed only after that and its parent
+// synced, and the image is removed only after the folder was published.
+TEST(Extract, TitlesAreDurableBeforeTheFolderIsPublishedAndTheImageRemoved) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    QueueOptions c = options(dir);
+    c.video.titles = TitleSelection::all;
+    c.video.min_length = 9s;  // titles 1 and 2
+    test::RecordingFileSystem rec(dir.path());
+    c.rip.file_system = &rec;
+    Extractor extractor;
+    JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor.function());
+    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    q.wait_idle();
+    ASSERT_EQ(q.job(id)->state, JobState::done) << q.job(id)->result->reason;
+    auto calls = rec.calls();
+    auto at = [&](const std::string& call, std::size_t from = 0) {
+        auto it = std::find(calls.begin() + static_cast<std::ptrdiff_t>(from), calls.end(), call);
+        EXPECT_NE(it, calls.end()) << call << " after call " << from;
+        return static_cast<std::size_t>(it - calls.begin());
+    };
+    std::string part = "library/" + std::string(label) + ".part";
+    std::string name = label;
+    std::size_t image =
+        at("rename_noreplace library/" + name + ".iso.part -> library/" + name + ".iso");
+    std::size_t main =
+        at("rename_noreplace " + part + "/" + name + ".mkv.part -> " + part + "/" + name + ".mkv");
+    std::size_t main_data = at("sync_data " + part + "/" + name + ".mkv.part", image);
+    std::size_t extras_dir = at("sync_directory " + part, main);
+    std::size_t extra =
+        at("rename_noreplace " + part + "/extras/" + name + " - title 02.mkv.part -> " + part +
+           "/extras/" + name + " - title 02.mkv");
+    std::size_t extra_synced = at("sync_directory " + part + "/extras", extra);
+    std::size_t folder = at("sync_directory library", extra_synced);
+    std::size_t removed = at("sync_directory library", folder + 1);
+    EXPECT_LT(image, main_data);
+    EXPECT_LT(main_data, main);
+    EXPECT_LT(extras_dir, extra);
+    EXPECT_LT(folder, removed);
+    EXPECT_EQ(removed, calls.size() - 1) << "the image's removal is the last step";
+    EXPECT_TRUE(fs::exists(dir / "library" / name / "extras" / (name + " - title 02.mkv")));
 }
 
 TEST(PublishDirectory, RenamesWithoutReplacingThenSyncsTheParent) {
