@@ -81,8 +81,9 @@ JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupt
     std::lock_guard lock(mutex_);
     for (JobInfo& job : journal_.load()) {
         next_id_ = std::max(next_id_, job.id + 1);
-        if (!job.ended() && job.request.passed_open) {
-            // Its descriptor died with the process that had it.
+        if (!job.ended() && job.request.passed_open && !job.released) {
+            // Its descriptor died with the process that had it (a released job reads only its
+            // image in the library).
             job.state = JobState::failed;
             job.result = RipResult::without_rip(
                 RipOutcome::failed,

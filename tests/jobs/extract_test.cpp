@@ -553,7 +553,8 @@ TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
 }
 
 // A title that the crash caught after its file was published in the part folder, before the
-// journal said so, is not written again.
+// journal said so, is not written again. The job's disc image was handed over open: after the
+// restart it goes on all the same, from the image in the library.
 TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
     REQUIRE_DVD_IMAGE();
     TempDir dir;
@@ -565,8 +566,10 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
     JobInfo job;
     job.id = 1;
     job.state = JobState::running;
-    job.request.source = "/dev/sr9";
-    job.request.drive = "sr9";
+    job.request.source = "/dev/fd/9";
+    // Handed over open: the descriptor died with the process, but a released job needs only
+    // its image.
+    job.request.passed_open = true;
     job.output = image;
     std::vector<TitleInfo> titles = list_titles(image);
     ExtractSettings settings{c.naming, c.video, c.rip.writeback, &real_file_system()};
