@@ -500,6 +500,11 @@ bool JobQueue::release_for_extract(JobInfo& job, const QueueOptions& options,
     } catch (const DvdError& e) {
         spdlog::debug("job {}: not a DVD-Video ({}); it stays an image", job.id, e.what());
         return false;
+    } catch (const std::exception& e) {
+        // The image is ripped and published: whatever went wrong here, it is not lost.
+        spdlog::warn("job {}: cannot list the titles of {} ({}); it stays an image", job.id,
+                     image.string(), e.what());
+        return false;
     }
     auto chosen = choose_titles(titles, job.request.titles, options.video);
     if (chosen.empty()) {

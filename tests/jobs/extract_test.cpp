@@ -326,6 +326,40 @@ TEST(Extract, KeepImageKeepsTheImageBesideTheFolder) {
     EXPECT_EQ(read_file(image), read_file(dvd_image())) << "the kept image stays";
 }
 
+// A folder name already taken: numbered, or with on_exists = "fail" the job fails and the image
+// stays; nothing is written into the existing folder.
+TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    QueueOptions c = options(dir);
+    fs::path taken = c.library / label;
+    fs::create_directories(taken);
+    Extractor extractor;
+    {
+        JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+                   extractor.function());
+        auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+        q.wait_idle();
+        auto job = q.job(id);
+        ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+        std::string name = std::string(label) + " (2)";
+        EXPECT_EQ(job->output, c.library / name / (name + ".mkv"));
+    }
+    TempDir other;
+    c = options(other);
+    c.naming.on_exists = OnExists::fail;
+    fs::create_directories(c.library / label);
+    JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor.function());
+    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    q.wait_idle();
+    auto job = q.job(id);
+    EXPECT_EQ(job->state, JobState::failed);
+    EXPECT_NE(job->result->reason.find("already exists"), std::string::npos) << job->result->reason;
+    EXPECT_TRUE(fs::is_empty(c.library / label));
+    EXPECT_TRUE(fs::exists(c.library / (std::string(label) + ".iso")));
+}
+
 TEST(Extract, AFailedTitleEndsOkWithErrorsAndKeepsTheImage) {
     REQUIRE_DVD_IMAGE();
     TempDir dir;
