@@ -77,6 +77,7 @@ void JobObject::update(const JobInfo& next) {
     job(result_changed, "Result");
     job(result_changed, "ResultReason");
     job(result_changed, "Resumable");
+    job(prev.artifacts != next.artifacts, "Artifacts");
     telemetry(a.chunk_bytes != b.chunk_bytes, "ChunkBytes");
     telemetry(a.last_wait != b.last_wait, "LastWaitUsec");
     telemetry(a.p95_wait != b.p95_wait, "P95WaitUsec");
@@ -213,6 +214,20 @@ std::string JobObject::ResultReason() {
         return "freemkvd stopped; the rip resumes at the next start";
     }
     return info_.result ? safe_text(info_.result->reason) : std::string();
+}
+
+std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, uint64_t, uint64_t,
+                          int32_t, double>>
+JobObject::Artifacts() {
+    std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, uint64_t,
+                              uint64_t, int32_t, double>>
+        all;
+    for (const Artifact& a : info_.artifacts) {
+        all.emplace_back(std::string(to_string(a.kind)), safe_text(a.path.string()),
+                         std::string(to_string(a.state)), safe_text(a.error), a.bytes_total,
+                         a.bytes_done, a.title, a.seconds_lost);
+    }
+    return all;
 }
 
 uint64_t JobObject::LastWaitUsec() {

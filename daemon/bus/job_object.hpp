@@ -80,6 +80,9 @@ class JobObject final
     std::string Result() override;
     std::string ResultReason() override;
     bool Resumable() override { return interrupted_ || (info_.result && info_.result->resumable); }
+    std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, uint64_t,
+                              uint64_t, int32_t, double>>
+    Artifacts() override;
 
     uint64_t ChunkBytes() override { return info_.progress.chunk_bytes; }
     uint64_t LastWaitUsec() override;

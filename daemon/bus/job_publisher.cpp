@@ -61,6 +61,13 @@ void JobPublisher::on_resize(const JobInfo& job, const Resize& resize) {
     });
 }
 
+void JobPublisher::on_acquired(const JobInfo& job) {
+    on_loop([this, job] {
+        object(job).update(job);
+        next_->on_acquired(job);
+    });
+}
+
 void JobPublisher::on_ended(const JobInfo& job) {
     on_loop([this, job] {
         JobObject& o = object(job);

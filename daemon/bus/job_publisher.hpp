@@ -49,6 +49,7 @@ class JobPublisher final : public JobListener {
     void on_added(const JobInfo& job) override;
     void on_progress(const JobInfo& job) override;
     void on_resize(const JobInfo& job, const Resize& resize) override;
+    void on_acquired(const JobInfo& job) override;
     void on_ended(const JobInfo& job) override;
 
   private:

@@ -118,9 +118,23 @@ void DriveManager::on_added(const JobInfo& job) {
     set_busy(job.request.drive, true);
 }
 
-void DriveManager::on_ended(const JobInfo& job) {
+void DriveManager::on_acquired(const JobInfo& job) {
     set_busy(job.request.drive, false);
-    if (options_.eject_when_done && job.state == JobState::done && !job.request.drive.empty()) {
+    eject_after(job);
+}
+
+void DriveManager::on_ended(const JobInfo& job) {
+    if (job.released) {
+        return;  // the drive was let go when the acquire stage ended
+    }
+    set_busy(job.request.drive, false);
+    if (job.state == JobState::done) {
+        eject_after(job);
+    }
+}
+
+void DriveManager::eject_after(const JobInfo& job) {
+    if (options_.eject_when_done && !job.request.drive.empty()) {
         try {
             system_.eject(job.request.source);
             spdlog::info("{}: ejected", job.request.drive);
@@ -174,7 +188,8 @@ void DriveManager::inserted(const Drive& drive, bool at_start) {
 void DriveManager::removed(const std::string& name) {
     spdlog::info("{}: disc removed", name);
     for (const JobInfo& job : queue_.jobs()) {
-        if (job.request.drive == name && job.state == JobState::queued) {
+        // A released job extracts from its image: the disc is no longer needed.
+        if (job.request.drive == name && job.state == JobState::queued && !job.released) {
             queue_.cancel(job.id);
         }
     }

@@ -71,8 +71,11 @@ class DriveManager final : public JobListener {
     const std::map<std::string, Drive>& drives() const { return drives_; }
     bool busy(const std::string& name) const { return busy_.contains(name); }
 
-    // JobListener (loop thread): a drive's job makes it busy until it ends.
+    // JobListener (loop thread): a drive's job makes it busy until it ends, or until its acquire
+    // stage ends (a DVD-Video's titles are extracted from the image without the drive); the tray
+    // opens then (eject_when_done), not at the end of the extraction.
     void on_added(const JobInfo& job) override;
+    void on_acquired(const JobInfo& job) override;
     void on_ended(const JobInfo& job) override;
 
   private:
@@ -80,6 +83,7 @@ class DriveManager final : public JobListener {
     void inserted(const Drive& drive, bool at_start);
     void removed(const std::string& name);
     void set_busy(const std::string& name, bool busy);
+    void eject_after(const JobInfo& job);  // per eject_when_done
 
     DriveOptions options_;
     JobQueue& queue_;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "artifact.hpp"
 #include "enum_names.hpp"
 #include "ripper.hpp"
 #include "unique_fd.hpp"
@@ -58,9 +59,18 @@ struct JobInfo {
     std::uint64_t id = 0;
     JobRequest request;
     JobState state = JobState::queued;
-    std::string label;             // the disc's label, once identified
-    std::string identity;          // the disc's fingerprint, once identified
-    std::filesystem::path output;  // the final path chosen for it
+    std::string label;     // the disc's label, once identified
+    std::string identity;  // the disc's fingerprint, once identified
+    // The main artifact: the image of a data disc, the main feature's MKV of a DVD-Video (the
+    // image's path until the extract stage starts).
+    std::filesystem::path output;
+    // A DVD-Video's folder in the library ("<library>/<name>"); its titles are written into
+    // "<folder>.part/", renamed to it once all are done. Empty for a data disc.
+    std::filesystem::path folder;
+    // The acquire stage has ended: the drive is free (another job may use it) and the job goes
+    // on from the image, without the disc.
+    bool released = false;
+    std::vector<Artifact> artifacts;
     RipProgress progress;
     std::optional<RipResult> result;  // set when the job has ended
     std::chrono::system_clock::time_point created{};
@@ -80,6 +90,9 @@ class JobListener {
     virtual void on_added(const JobInfo&) {}
     virtual void on_progress(const JobInfo&) {}
     virtual void on_resize(const JobInfo&, const Resize&) {}
+    // The acquire stage ended and the job goes on without its drive (JobInfo::released): the
+    // drive may be ejected and used by the next job. Not called for jobs that end at once.
+    virtual void on_acquired(const JobInfo&) {}
     // The job's result is already readable through the queue when this is called.
     virtual void on_ended(const JobInfo&) {}
 };

@@ -33,6 +33,44 @@ bool valid_utf8(std::string_view s) {
     return true;
 }
 
+toml::table to_toml(const Artifact& a) {
+    toml::table t{
+        {"kind", std::string(to_string(a.kind))},
+        {"path", a.path.string()},
+        {"state", std::string(to_string(a.state))},
+        {"bytes_total", static_cast<std::int64_t>(a.bytes_total)},
+        {"bytes_done", static_cast<std::int64_t>(a.bytes_done)},
+    };
+    if (!a.error.empty()) {
+        t.insert("error", a.error);
+    }
+    if (a.title != 0) {
+        t.insert("title", static_cast<std::int64_t>(a.title));
+    }
+    if (a.seconds_lost != 0) {
+        t.insert("seconds_lost", a.seconds_lost);
+    }
+    return t;
+}
+
+Artifact artifact_from_toml(const toml::table& t) {
+    auto kind = parse_artifact_kind(t["kind"].value_or(std::string()));
+    auto state = parse_artifact_state(t["state"].value_or(std::string()));
+    if (!kind || !state) {
+        throw std::runtime_error("artifact with a bad kind or state");
+    }
+    Artifact a;
+    a.kind = *kind;
+    a.state = *state;
+    a.path = t["path"].value_or(std::string());
+    a.bytes_total = static_cast<std::uint64_t>(t["bytes_total"].value_or(std::int64_t{0}));
+    a.bytes_done = static_cast<std::uint64_t>(t["bytes_done"].value_or(std::int64_t{0}));
+    a.error = t["error"].value_or(std::string());
+    a.title = static_cast<int>(t["title"].value_or(std::int64_t{0}));
+    a.seconds_lost = t["seconds_lost"].value_or(0.0);
+    return a;
+}
+
 toml::table to_toml(const JobInfo& job) {
     toml::table t{
         {"id", static_cast<std::int64_t>(job.id)},
@@ -61,6 +99,26 @@ toml::table to_toml(const JobInfo& job) {
             }
         }
         t.insert("udev", std::move(udev));
+    }
+    if (!job.request.titles.empty()) {
+        toml::array titles;
+        for (int title : job.request.titles) {
+            titles.push_back(static_cast<std::int64_t>(title));
+        }
+        t.insert("titles", std::move(titles));
+    }
+    if (!job.folder.empty()) {
+        t.insert("folder", job.folder.string());
+    }
+    if (job.released) {
+        t.insert("released", true);
+    }
+    if (!job.artifacts.empty()) {
+        toml::array list;
+        for (const Artifact& a : job.artifacts) {
+            list.push_back(to_toml(a));
+        }
+        t.insert("artifact", std::move(list));
     }
     if (job.result) {
         const RipResult& r = *job.result;
@@ -114,6 +172,22 @@ JobInfo from_toml(const toml::table& t) {
     job.progress.bytes_total = static_cast<std::uint64_t>(num("bytes_total"));
     job.progress.bytes_done = static_cast<std::uint64_t>(num("bytes_done"));
     job.created = from_unix(num("created"));
+    // Journals from before the extract stage have none of these.
+    if (const toml::array* titles = t["titles"].as_array()) {
+        for (const toml::node& n : *titles) {
+            job.request.titles.push_back(static_cast<int>(n.value_or(std::int64_t{0})));
+        }
+    }
+    job.folder = str("folder");
+    job.released = t["released"].value_or(false);
+    if (const toml::array* list = t["artifact"].as_array()) {
+        for (const toml::node& n : *list) {
+            if (!n.is_table()) {
+                throw std::runtime_error("an artifact entry is not a table");
+            }
+            job.artifacts.push_back(artifact_from_toml(*n.as_table()));
+        }
+    }
     if (auto outcome = parse_rip_outcome(str("outcome"))) {
         RipResult r;
         r.outcome = *outcome;

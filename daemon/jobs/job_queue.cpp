@@ -9,6 +9,7 @@
 #include <set>
 
 #include "disc_info.hpp"
+#include "dvd_titles.hpp"
 #include "io_error.hpp"
 #include "naming.hpp"
 #include "protection_check.hpp"
@@ -47,6 +48,11 @@ std::optional<RipResult> published_before(const JobInfo& recorded, const JobInfo
 
 namespace {
 
+ExtractSettings extract_settings(const QueueOptions& options) {
+    return ExtractSettings{options.naming, options.video, options.rip.writeback,
+                           options.rip.file_system, options.rip.progress_interval};
+}
+
 // One process per state directory: two would rewrite each other's journal and names.
 UniqueFd lock_state_dir(const std::filesystem::path& dir) {
     auto path = dir / "lock";
@@ -66,17 +72,19 @@ UniqueFd lock_state_dir(const std::filesystem::path& dir) {
 }  // namespace
 
 JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupted interrupted,
-                   FileSystem& journal_fs)
+                   FileSystem& journal_fs, TitleExtractor extractor)
     : options_(options),
       listener_(listener),
       state_lock_(lock_state_dir(options.state_dir)),
+      extractor_(std::move(extractor)),
       journal_(options.state_dir / "jobs.toml", journal_fs),
       journal_writer_(journal_) {
     std::lock_guard lock(mutex_);
     for (JobInfo& job : journal_.load()) {
         next_id_ = std::max(next_id_, job.id + 1);
-        if (!job.ended() && job.request.passed_open) {
-            // Its descriptor died with the process that had it.
+        if (!job.ended() && job.request.passed_open && !job.released) {
+            // Its descriptor died with the process that had it (a released job reads only its
+            // image in the library).
             job.state = JobState::failed;
             job.result = RipResult::without_rip(
                 RipOutcome::failed,
@@ -129,7 +137,8 @@ std::uint64_t JobQueue::submit(JobRequest request) {
         ended_workers.swap(finished_workers_);
         std::string key = drive_key(request);
         for (const Entry& e : entries_) {
-            if (!e.info.ended() && drive_key(e.info.request) == key) {
+            // A released job extracts from its image: its drive is free.
+            if (!e.info.ended() && !e.info.released && drive_key(e.info.request) == key) {
                 throw BusyError(request.source.string() + " already has job " +
                                 std::to_string(e.info.id) + " (" +
                                 std::string(to_string(e.info.state)) + ")");
@@ -166,10 +175,19 @@ std::uint64_t JobQueue::submit(JobRequest request) {
 }
 
 void JobQueue::start_ready() {
-    while (!stopping_ && !waiting_.empty() && workers_.size() < options_.max_parallel) {
-        std::uint64_t id = waiting_.front();
-        waiting_.pop_front();
+    auto acquiring = static_cast<unsigned>(
+        std::ranges::count_if(entries_, [](const Entry& e) { return e.acquiring; }));
+    // In order; a released job (re-queued in its extract stage) needs no drive slot.
+    for (auto it = waiting_.begin(); !stopping_ && it != waiting_.end();) {
+        std::uint64_t id = *it;
         Entry* e = find(id);
+        if (!e->info.released && acquiring >= options_.max_parallel) {
+            ++it;
+            continue;
+        }
+        it = waiting_.erase(it);
+        e->acquiring = !e->info.released;
+        acquiring += e->acquiring;
         e->info.state = JobState::running;
         workers_.emplace(id,
                          std::jthread([this, id, stop = e->stop.get_token()] { run(id, stop); }));
@@ -287,7 +305,8 @@ void JobQueue::save_journal() {
 void JobQueue::set_options(const QueueOptions& options) {
     std::lock_guard lock(mutex_);
     options_ = options;
-    start_ready();  // max_parallel may have grown
+    start_ready();               // max_parallel may have grown
+    extract_slot_.notify_all();  // and max_extract
 }
 
 DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop) {
@@ -424,7 +443,43 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     } forward(*this, id);
 
     RipResult result;
+    std::vector<TitleInfo> titles;
+    bool video = false;
     try {
+        if (job.released) {
+            // Re-queued in its extract stage: the image is all it needs.
+            if (!extractor_) {
+                throw std::runtime_error("this freemkvd cannot extract titles; the image is " +
+                                         extract_image(job).string());
+            }
+            titles = list_titles(extract_image(job));
+            result.outcome = RipOutcome::ok;
+            result.output = extract_image(job);
+            video = true;
+        } else {
+            result = acquire(job, options, forward, stop);
+            video = extractor_ &&
+                    (result.outcome == RipOutcome::ok ||
+                     result.outcome == RipOutcome::ok_with_errors) &&
+                    release_for_extract(job, options, titles);
+        }
+        if (video) {
+            result = extract(job, options, titles, result, stop);
+        }
+    } catch (const IdentifyCancelled&) {
+        result = RipResult::without_rip(RipOutcome::cancelled, "cancelled", true);
+    } catch (const std::exception& e) {
+        result.outcome = RipOutcome::failed;
+        result.reason = e.what();
+    }
+    finish(id, job, video, result);
+}
+
+RipResult JobQueue::acquire(JobInfo& job, const QueueOptions& options, RipObserver& forward,
+                            std::stop_token stop) {
+    const std::uint64_t id = job.id;
+    RipResult result;
+    {
         const JobInfo recorded = job;  // the journal's name and disc, if it was re-queued
         DiscInfo disc = prepare(job, options, stop);
         auto published = published_before(recorded, job, disc, options);
@@ -438,19 +493,111 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
                      job.output.string());
         result = published ? *published
                            : rip(job.request.source, job.output, rip_options, &forward, stop);
-    } catch (const IdentifyCancelled&) {
-        result = RipResult::without_rip(RipOutcome::cancelled, "cancelled", true);
-    } catch (const std::exception& e) {
-        result.outcome = RipOutcome::failed;
-        result.reason = e.what();
     }
+    return result;
+}
 
+bool JobQueue::release_for_extract(JobInfo& job, const QueueOptions& options,
+                                   std::vector<TitleInfo>& titles) {
+    std::filesystem::path image = job.output;
+    try {
+        titles = list_titles(image);
+    } catch (const DvdError& e) {
+        spdlog::debug("job {}: not a DVD-Video ({}); it stays an image", job.id, e.what());
+        return false;
+    } catch (const std::exception& e) {
+        // The image is ripped and published: whatever went wrong here, it is not lost.
+        spdlog::warn("job {}: cannot list the titles of {} ({}); it stays an image", job.id,
+                     image.string(), e.what());
+        return false;
+    }
+    auto chosen = choose_titles(titles, job.request.titles, options.video);
+    if (chosen.empty()) {
+        spdlog::info("job {}: the DVD-Video lists no titles; it stays an image", job.id);
+        return false;
+    }
+    plan_extract(job, image, titles, chosen, extract_settings(options));
+    job.released = true;
+    {
+        std::lock_guard lock(mutex_);
+        Entry* e = find(job.id);
+        e->info.released = true;
+        e->info.folder = job.folder;
+        e->info.artifacts = job.artifacts;
+        e->info.output = job.output;
+        e->info.progress = job.progress;
+        e->acquiring = false;
+        e->image.reset();  // the image file is read from here on, not the handed-over source
+        save_journal();
+        start_ready();  // the drive slot is free
+    }
+    spdlog::info("job {}: acquired {}; extracting {} title(s) into {}", job.id, image.string(),
+                 chosen.size(), job.folder.string());
+    if (listener_) {
+        listener_->on_acquired(job);
+    }
+    return true;
+}
+
+RipResult JobQueue::extract(JobInfo& job, const QueueOptions& options,
+                            const std::vector<TitleInfo>& titles, const RipResult& base,
+                            std::stop_token stop) {
+    {
+        std::unique_lock lock(mutex_);
+        if (!extract_slot_.wait(lock, stop, [&] { return extracting_ < options_.max_extract; })) {
+            RipResult r = base;
+            r.outcome = RipOutcome::cancelled;
+            r.reason = "cancelled before its extraction started; the image is kept at " +
+                       extract_image(job).string();
+            r.resumable = true;
+            return r;
+        }
+        ++extracting_;
+    }
+    struct Slot {
+        JobQueue& q;
+        ~Slot() {
+            {
+                std::lock_guard lock(q.mutex_);
+                --q.extracting_;
+            }
+            q.extract_slot_.notify_all();
+        }
+    } slot{*this};
+    auto report = [this](const JobInfo& now, bool journal) {
+        JobInfo copy;
+        {
+            std::lock_guard lock(mutex_);
+            Entry* e = find(now.id);
+            e->info.artifacts = now.artifacts;
+            e->info.folder = now.folder;
+            e->info.output = now.output;
+            e->info.progress = now.progress;
+            if (journal) {
+                save_journal();
+            }
+            copy = e->info;
+        }
+        if (listener_) {
+            listener_->on_progress(copy);
+        }
+    };
+    return run_extract(job, titles, extractor_, extract_settings(options), base, report, stop);
+}
+
+void JobQueue::finish(std::uint64_t id, const JobInfo& job, bool video, RipResult result) {
     JobInfo ended;
     bool interrupted = false;
     {
         std::lock_guard lock(mutex_);
         Entry* e = find(id);
         e->image.reset();
+        e->acquiring = false;
+        if (video) {
+            e->info.output = job.output;
+            e->info.folder = job.folder;
+            e->info.artifacts = job.artifacts;
+        }
         if (stopping_ && result.outcome == RipOutcome::cancelled) {
             interrupted = true;
             // Stopped by a shutdown, not by a user: queued again at the next start.
@@ -463,9 +610,22 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
                                                           : JobState::failed;
             e->info.result = result;
             e->info.finished = std::chrono::system_clock::now();
+            if (!video && e->info.state == JobState::done && e->info.artifacts.empty()) {
+                // A data disc's one artifact: its image.
+                e->info.artifacts.push_back(Artifact{.kind = ArtifactKind::image,
+                                                     .path = result.output,
+                                                     .state = ArtifactState::published,
+                                                     .bytes_total = e->info.progress.bytes_total,
+                                                     .bytes_done = e->info.progress.bytes_total});
+            }
         }
         ended = e->info;
         save_journal();
+    }
+    if (video && !interrupted && result.outcome == RipOutcome::cancelled) {
+        // A user's cancel: the titles written so far go; the image stays.
+        std::error_code ec;
+        std::filesystem::remove_all(part_folder(job.folder), ec);
     }
     if (interrupted) {
         spdlog::info("job {}: interrupted (freemkvd is stopping); it resumes at the next start",

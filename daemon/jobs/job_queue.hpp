@@ -3,6 +3,12 @@
 // The job queue: FIFO, one job per drive at a time, up to `max_parallel` drives ripping at once,
 // cancel of queued and running jobs, and a journal in the state directory so that a restart
 // lists past jobs and resumes the ones that were interrupted.
+//
+// A job has two stages. It acquires the disc into an image (the rip, holding the drive); when
+// the image is a DVD-Video and the queue has a title extractor, the job then releases the drive
+// (JobInfo::released, JobListener::on_acquired: the drive may eject and take the next job at
+// once) and extracts its titles from the image (extract_stage.hpp), up to `max_extract` jobs at
+// once, holding no drive. Without an extractor, and for data discs, the image is the result.
 
 #include <condition_variable>
 #include <cstdint>
@@ -15,6 +21,7 @@
 #include <vector>
 
 #include "disc_info.hpp"
+#include "extract_stage.hpp"
 #include "file_system.hpp"
 #include "job.hpp"
 #include "job_journal.hpp"
@@ -55,9 +62,10 @@ class JobQueue {
     };
     // Loads the journal from options.state_dir; `journal_fs` syncs and renames its saves and
     // must outlive the queue. Throws BusyError if another process uses that state directory.
+    // `extractor` writes a DVD-Video title as MKV; null: every image stays an image.
     JobQueue(const QueueOptions& options, JobListener* listener = nullptr,
              Interrupted interrupted = Interrupted::requeue,
-             FileSystem& journal_fs = real_file_system());
+             FileSystem& journal_fs = real_file_system(), TitleExtractor extractor = nullptr);
     // shutdown(), then writes the journal's last state.
     ~JobQueue();
     JobQueue(const JobQueue&) = delete;
@@ -87,12 +95,26 @@ class JobQueue {
         JobInfo info;
         std::stop_source stop;
         std::shared_ptr<UniqueFd> image;  // request.image, held here until the job ends
+        bool acquiring = false;           // running and holding its drive (a max_parallel slot)
     };
 
     void start_ready();  // caller holds mutex_
     void run(std::uint64_t id, std::stop_token stop);
     // Identifies the disc and chooses the output path (the earlier one, to resume).
     DiscInfo prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop);
+    // The acquire stage: identify, name, rip into the image.
+    RipResult acquire(JobInfo& job, const QueueOptions& options, RipObserver& forward,
+                      std::stop_token stop);
+    // After the acquire stage: if the image is a DVD-Video, plans the extract stage and releases
+    // the drive. False for a data disc (the job ends as before).
+    bool release_for_extract(JobInfo& job, const QueueOptions& options,
+                             std::vector<TitleInfo>& titles);
+    // The extract stage, within max_extract.
+    RipResult extract(JobInfo& job, const QueueOptions& options,
+                      const std::vector<TitleInfo>& titles, const RipResult& base,
+                      std::stop_token stop);
+    // Records the job's end, tells the listener, and leaves workers_.
+    void finish(std::uint64_t id, const JobInfo& job, bool video, RipResult result);
     // Posts a snapshot to journal_writer_; caller holds mutex_.
     void save_journal();
     Entry* find(std::uint64_t id);  // caller holds mutex_
@@ -100,11 +122,14 @@ class JobQueue {
     QueueOptions options_;
     JobListener* listener_;
     UniqueFd state_lock_;  // flock on "<state_dir>/lock"
+    TitleExtractor extractor_;
     JobJournal journal_;
     JournalWriter journal_writer_;
 
     mutable std::mutex mutex_;
     std::condition_variable idle_;
+    std::condition_variable_any extract_slot_;
+    unsigned extracting_ = 0;
     // Every job not ended and the newest JobJournal::history ended ones, oldest first; stable
     // addresses.
     std::list<Entry> entries_;

@@ -65,6 +65,11 @@ inline constexpr std::string_view default_naming = "{label}";
 struct NamingOptions {
     std::string pattern = std::string(default_naming);  // a template, see validate_template()
     OnExists on_exists = OnExists::number;
+    // A DVD-Video's titles, without ".mkv", relative to the directory of the job's folder and
+    // inside it ("{name}/..."): {name} is the folder's name (the pattern's last component),
+    // {title} the title's number, {title:02} with two digits. See title_naming.hpp.
+    std::string title_main = "{name}/{name}";
+    std::string title_extra = "{name}/extras/{name} - title {title:02}";
 };
 
 // Throws std::invalid_argument saying what is wrong with a naming template. A template is

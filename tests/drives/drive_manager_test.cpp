@@ -225,6 +225,28 @@ TEST(DriveManager, EjectsAfterADoneJobWhenAsked) {
     EXPECT_TRUE(keep.ejected.empty());
 }
 
+// A DVD-Video job lets its drive go when the disc is read (the titles are extracted from the
+// image afterwards): the tray opens then and the drive is free, not at the end of the job.
+TEST(DriveManager, EjectsAndFreesTheDriveWhenTheAcquireStageEnds) {
+    Rig rig;
+    rig.manager.on_event(drive("sr0", "MOVIE"), true);
+    EXPECT_TRUE(rig.manager.busy("sr0"));
+    JobInfo job = rig.jobs().at(0);
+    job.state = JobState::running;
+    job.released = true;
+    rig.manager.on_acquired(job);
+    EXPECT_EQ(rig.ejected, (std::vector<std::filesystem::path>{"/dev/sr0"}));
+    EXPECT_FALSE(rig.manager.busy("sr0"));
+
+    // A new disc's job takes the drive; the first job's end neither frees nor ejects it.
+    rig.manager.on_added(JobInfo{.id = 99, .request = {.drive = "sr0", .source = "/dev/sr0"}});
+    EXPECT_TRUE(rig.manager.busy("sr0"));
+    job.state = JobState::done;
+    rig.manager.on_ended(job);
+    EXPECT_EQ(rig.ejected.size(), 1u);
+    EXPECT_TRUE(rig.manager.busy("sr0"));
+}
+
 TEST(DriveManager, DiscsPresentAtStartAreQueuedOnceAcrossRestarts) {
     TempDir state;
     QueueOptions options = idle_queue(state);

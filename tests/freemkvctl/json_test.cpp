@@ -33,7 +33,36 @@ TEST(Json, AJobsKeysInTheirDocumentedOrder) {
               R"("source":"/dev/sr0","drive":"sr0","label":"MOVIE","progress":0.25,)"
               R"("bytes_done":1048576,"bytes_total":4194304,"rate":31200000.5,"eta_seconds":0,)"
               R"("chunk_bytes":8388608,"unreadable_sectors":0,"result":"","result_reason":"",)"
-              R"("output":"/library/MOVIE.iso.part","resumable":false})");
+              R"("output":"/library/MOVIE.iso.part","resumable":false,"artifacts":[]})");
+}
+
+// A DVD-Video job in its extract stage: the phase, and its image and titles in order.
+TEST(Json, AnExtractingJobsArtifactsInTheirDocumentedOrder) {
+    JobView view;
+    view.id = 5;
+    view.state = "running";
+    view.phase = "extract";
+    view.output = "/library/MOVIE/MOVIE.mkv";
+    view.artifacts = {
+        {"image", "/library/MOVIE.iso", "published", "", 9000, 9000, 0, 0},
+        {"title", "/library/MOVIE/MOVIE.mkv", "written", "", 6000, 6000, 1, 2.5},
+        {"title", "/library/MOVIE/extras/MOVIE - title 03.mkv", "failed", "bad cell", 400, 10, 3,
+         0},
+    };
+    Json json = view.json();
+    EXPECT_EQ(json["phase"], "extract");
+    EXPECT_EQ(dump(json["artifacts"]),
+              R"([{"kind":"image","path":"/library/MOVIE.iso","state":"published","error":"",)"
+              R"("bytes_total":9000,"bytes_done":9000,"title":0,"seconds_lost":0.0},)"
+              R"({"kind":"title","path":"/library/MOVIE/MOVIE.mkv","state":"written",)"
+              R"("error":"","bytes_total":6000,"bytes_done":6000,"title":1,"seconds_lost":2.5},)"
+              R"({"kind":"title","path":"/library/MOVIE/extras/MOVIE - title 03.mkv",)"
+              R"("state":"failed","error":"bad cell","bytes_total":400,"bytes_done":10,)"
+              R"("title":3,"seconds_lost":0.0}])");
+    EXPECT_EQ(view.artifacts[1].line(),
+              "title 1  written  /library/MOVIE/MOVIE.mkv (2.5 s of video lost)");
+    EXPECT_EQ(view.artifacts[2].line(),
+              "title 3  failed  /library/MOVIE/extras/MOVIE - title 03.mkv: bad cell");
 }
 
 TEST(Json, UnknownsAndNumbersThatAreNotFiniteAreNull) {
@@ -48,7 +77,7 @@ TEST(Json, UnknownsAndNumbersThatAreNotFiniteAreNull) {
               R"({"job":"","id":4,"state":"failed","phase":"","source":"","drive":"","label":"",)"
               R"("progress":null,"bytes_done":0,"bytes_total":0,"rate":null,"eta_seconds":null,)"
               R"("chunk_bytes":null,"unreadable_sectors":0,"result":"failed",)"
-              R"("result_reason":"medium removed","output":"","resumable":true})");
+              R"("result_reason":"medium removed","output":"","resumable":true,"artifacts":[]})");
 }
 
 // A rate decayed through a stall gives no ETA (and no out-of-range cast to compute one).

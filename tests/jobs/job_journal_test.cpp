@@ -87,6 +87,15 @@ JobInfo full_job(std::uint64_t id) {
     r.mapfile = "/library/Disc " + std::to_string(id) + ".map";
     j.result = r;
     j.finished = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'100 + id));
+    j.request.titles = {3, 1};
+    j.folder = "/library/Disc " + std::to_string(id);
+    j.released = true;
+    j.artifacts.push_back({ArtifactKind::image, "/library/Disc.iso", ArtifactState::kept,
+                           9'000'000'000, 9'000'000'000, "", 0, 0});
+    j.artifacts.push_back({ArtifactKind::title, "/library/Disc/Disc.mkv", ArtifactState::published,
+                           6'000'000'000 + id, 6'000'000'000 + id, "", 1, 12.5});
+    j.artifacts.push_back({ArtifactKind::title, "/library/Disc/extras/Disc - title 03.mkv",
+                           ArtifactState::failed, 400, 100, "read error \"x\"", 3, 0});
     return j;
 }
 
@@ -104,6 +113,10 @@ void expect_same(const JobInfo& a, const JobInfo& b) {
     EXPECT_EQ(a.progress.bytes_total, b.progress.bytes_total);
     EXPECT_EQ(a.progress.bytes_done, b.progress.bytes_done);
     EXPECT_EQ(a.created, b.created);
+    EXPECT_EQ(a.request.titles, b.request.titles);
+    EXPECT_EQ(a.folder, b.folder);
+    EXPECT_EQ(a.released, b.released);
+    EXPECT_EQ(a.artifacts, b.artifacts);
     ASSERT_EQ(a.result.has_value(), b.result.has_value());
     if (a.result) {
         EXPECT_EQ(a.result->outcome, b.result->outcome);
@@ -214,6 +227,26 @@ TEST(JobJournal, ATruncatedJournalIsReportedAndKeptAside) {
         }
         std::filesystem::remove(dir / "jobs.toml.corrupt");
     }
+}
+
+// A journal written before jobs had artifacts (every field of its time, none of the extract
+// stage's) loads: a data disc's job with no artifacts, not released.
+TEST(JobJournal, AJournalWithoutArtifactsLoads) {
+    TempDir dir;
+    write_file(dir / "jobs.toml",
+               bytes("jobs = 1\n[[job]]\nid = 7\nstate = \"running\"\ndrive = \"sr0\"\n"
+                     "source = \"/dev/sr0\"\nuid = 0\nmedia = \"m\"\nfile_dev = 0\nfile_ino = 0\n"
+                     "passed_open = false\nlabel = \"OLD\"\nidentity = \"i\"\n"
+                     "output = \"/library/OLD.iso\"\nbytes_total = 10\nbytes_done = 5\n"
+                     "created = 1700000000\n# end of the journal\n"));
+    auto jobs = JobJournal(dir / "jobs.toml").load();
+    ASSERT_EQ(jobs.size(), 1u);
+    EXPECT_EQ(jobs[0].output, "/library/OLD.iso");
+    EXPECT_TRUE(jobs[0].artifacts.empty());
+    EXPECT_FALSE(jobs[0].released);
+    EXPECT_TRUE(jobs[0].folder.empty());
+    EXPECT_TRUE(jobs[0].request.titles.empty());
+    EXPECT_FALSE(std::filesystem::exists(dir / "jobs.toml.corrupt"));
 }
 
 // A journal written before the count and the end line existed is read as it is.

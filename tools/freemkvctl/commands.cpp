@@ -170,12 +170,19 @@ int jobs(const Options& options) {
             widths[i] = std::max(widths[i], row[i].size());
         }
     }
-    for (const auto& row : rows) {
+    for (std::size_t r = 0; r < rows.size(); ++r) {
         std::string line;
         for (std::size_t i = 0; i < widths.size(); ++i) {
-            line += fmt::format("{:<{}}  ", row[i], widths[i]);
+            line += fmt::format("{:<{}}  ", rows[r][i], widths[i]);
         }
-        fmt::print("{}{}\n", line, row.back());
+        fmt::print("{}{}\n", line, rows[r].back());
+        // A DVD-Video's image and titles, one line each, under its job.
+        const JobView* view = r ? &views[r - 1] : nullptr;
+        if (view && view->artifacts.size() > 1) {
+            for (const ArtifactView& a : view->artifacts) {
+                fmt::print("    {}\n", a.line());
+            }
+        }
     }
     return exit_ok;
 }

@@ -24,6 +24,42 @@ void JobView::apply_job(const Props& props) {
     read_prop(props, "Result", result);
     read_prop(props, "ResultReason", reason);
     read_prop(props, "Resumable", resumable);
+    using Entry = sdbus::Struct<std::string, std::string, std::string, std::string, std::uint64_t,
+                                std::uint64_t, std::int32_t, double>;
+    auto it = props.find("Artifacts");
+    if (it != props.end() && it->second.containsValueOfType<std::vector<Entry>>()) {
+        artifacts.clear();
+        for (const Entry& e : it->second.get<std::vector<Entry>>()) {
+            artifacts.push_back(ArtifactView{safe_text(e.get<0>()), safe_text(e.get<1>()),
+                                             safe_text(e.get<2>()), safe_text(e.get<3>()),
+                                             e.get<4>(), e.get<5>(), e.get<6>(), e.get<7>()});
+        }
+    }
+}
+
+std::string ArtifactView::line() const {
+    std::string what = kind == "title" ? fmt::format("title {}", title) : kind;
+    std::string text = fmt::format("{}  {}  {}", what, state, path);
+    if (seconds_lost > 0) {
+        text += fmt::format(" ({:.1f} s of video lost)", seconds_lost);
+    }
+    if (!error.empty()) {
+        text += ": " + error;
+    }
+    return text;
+}
+
+Json ArtifactView::json() const {
+    Json o;
+    o["kind"] = kind;
+    o["path"] = path;
+    o["state"] = state;
+    o["error"] = error;
+    o["bytes_total"] = bytes_total;
+    o["bytes_done"] = bytes_done;
+    o["title"] = title;
+    o["seconds_lost"] = seconds_lost;
+    return o;
 }
 
 void JobView::apply_telemetry(const Props& props) {
@@ -117,6 +153,11 @@ Json JobView::json() const {
     o["result_reason"] = reason;
     o["output"] = output;
     o["resumable"] = resumable;
+    Json list = Json::array();
+    for (const ArtifactView& a : artifacts) {
+        list.push_back(a.json());
+    }
+    o["artifacts"] = std::move(list);
     return o;
 }
 

@@ -5,11 +5,28 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bus.hpp"
 #include "format.hpp"
 
 namespace freemkv::ctl {
+
+// One entry of a job's Artifacts: its image, a DVD-Video title's MKV.
+struct ArtifactView {
+    std::string kind;  // image, title
+    std::string path;
+    std::string state;  // pending, writing, written, published, failed, kept, deleted
+    std::string error;
+    std::uint64_t bytes_total = 0;
+    std::uint64_t bytes_done = 0;
+    std::int32_t title = 0;
+    double seconds_lost = 0;
+
+    // "title 2  published  /library/X/extras/X - title 02.mkv", with the loss or the error.
+    std::string line() const;
+    Json json() const;
+};
 
 struct JobView {
     std::string path;
@@ -30,6 +47,7 @@ struct JobView {
     std::uint64_t unreadable_sectors = 0;
     bool resumable = false;
     std::optional<std::uint64_t> chunk_bytes;  // unknown until Telemetry is read
+    std::vector<ArtifactView> artifacts;
 
     void apply_job(const Props& props);
     void apply_telemetry(const Props& props);

@@ -1,0 +1,119 @@
+// A job in its extract stage on a real private bus: the queue (with a test extractor, on the
+// generated DVD-Video image) stops inside the extraction, and the JobInfo it reports there is what
+// the job's object serves to busctl: Phase "extract", the Artifacts, OutputPath the main title.
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "job_object.hpp"
+#include "job_queue.hpp"
+#include "support/bus_fixture.hpp"
+
+namespace freemkv::bus {
+namespace {
+
+using test::BusDaemon;
+using test::quote;
+using test::sh;
+using test::TempDir;
+namespace fs = std::filesystem;
+
+fs::path dvd_image() {
+#ifdef FREEMKV_DVD_VIDEO_ISO
+    return FREEMKV_DVD_VIDEO_ISO;
+#else
+    return {};
+#endif
+}
+
+// Holds every title at the gate until released; remembers the last JobInfo reported.
+struct Gate : JobListener {
+    std::mutex m;
+    std::condition_variable_any cv;
+    bool inside = false;
+    bool open = false;
+    JobInfo last;
+    void on_progress(const JobInfo& j) override {
+        std::lock_guard l(m);
+        last = j;
+    }
+    TitleExtractor extractor() {
+        return [this](const fs::path&, const TitleInfo&, OutputFile& out,
+                      const TitleProgress& progress, std::stop_token stop) {
+            std::string text = "a title\n";
+            out.write(std::as_bytes(std::span(text)));
+            progress(text.size());
+            std::unique_lock l(m);
+            inside = true;
+            cv.notify_all();
+            cv.wait(l, stop, [&] { return open; });
+        };
+    }
+};
+
+TEST(JobArtifacts, AnExtractingJobShowsPhaseExtractAndItsArtifactsOnTheBus) {
+    if (dvd_image().empty()) {
+        if (test::in_ci()) {
+            FAIL() << "the test DVD-Video image could not be made";
+        }
+        GTEST_SKIP() << "SKIPPED LOUDLY: the test DVD-Video image could not be made";
+    }
+    TempDir dir;
+    QueueOptions options;
+    options.library = dir / "library";
+    options.state_dir = dir / "state";
+    fs::create_directories(options.library);
+    fs::create_directories(options.state_dir);
+    Gate gate;
+    JobQueue queue(options, &gate, JobQueue::Interrupted::requeue, real_file_system(),
+                   gate.extractor());
+    auto id = queue.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+    JobInfo extracting;
+    {
+        std::unique_lock l(gate.m);
+        ASSERT_TRUE(gate.cv.wait_for(l, std::chrono::minutes(2), [&] { return gate.inside; }));
+        extracting = gate.last;
+    }
+
+    BusDaemon daemon("--session");
+    auto connection = sdbus::createSessionBusConnectionWithAddress(daemon.address());
+    connection->requestName("org.freemkv.Rip1.Test");
+    // The daemon's Manager object is the ObjectManager the job's InterfacesAdded goes through.
+    auto root = sdbus::createObject(*connection, "/org/freemkv/Rip1");
+    root->addObjectManager();
+    JobObject object(*connection, extracting, [](std::uint64_t) { return true; });
+    connection->enterEventLoopAsync();
+    auto get = [&](const std::string& property) {
+        auto r = sh("busctl --address=" + quote(daemon.address()) +
+                    " get-property org.freemkv.Rip1.Test " + JobObject::path_for(id) +
+                    " org.freemkv.Rip1.Job " + property);
+        EXPECT_TRUE(r.ok()) << r.output;
+        return r.output;
+    };
+    std::string lib = options.library.string();
+    std::string main = lib + "/FREEMKV_TEST_DVD/FREEMKV_TEST_DVD.mkv";
+    EXPECT_EQ(get("Phase"), "s \"extract\"\n");
+    EXPECT_EQ(get("State"), "s \"running\"\n");
+    EXPECT_EQ(get("OutputPath"), "s \"" + main + "\"\n");
+    std::string image_bytes = std::to_string(fs::file_size(dvd_image()));
+    std::string artifacts = get("Artifacts");
+    EXPECT_TRUE(artifacts.starts_with(
+        "a(ssssttid) 2 \"image\" \"" + lib + "/FREEMKV_TEST_DVD.iso\" \"published\" \"\" " +
+        image_bytes + " " + image_bytes + " 0 0 \"title\" \"" + main + "\" \"writing\" \"\" "))
+        << artifacts;
+    EXPECT_TRUE(artifacts.ends_with(" 8 1 0\n")) << "8 bytes written of title 1: " << artifacts;
+    connection->leaveEventLoop();
+
+    {
+        std::lock_guard l(gate.m);
+        gate.open = true;
+    }
+    gate.cv.notify_all();
+    queue.wait_idle();
+    EXPECT_EQ(queue.job(id)->state, JobState::done);
+}
+
+}  // namespace
+}  // namespace freemkv::bus
