@@ -276,6 +276,21 @@ TEST(Remux, ACellPlayedTwiceContinuesTheTimeline) {
     expect_every_frame_once(r.video_times, 200);
 }
 
+// libdvdread's libdvdcss banner and libav's messages go to spdlog at debug level or, for libav's
+// warnings, as warnings: a clean title logs nothing at the default level.
+TEST(Remux, PrintsNothingForACleanTitle) {
+    REQUIRE_DVD_VIDEO_IMAGE();
+    test::TempDir dir;
+    TitleInfo title = title_of(3);
+    FileSink sink(dir / "out.mkv");
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    auto result = remux_title(test::dvd_video_image(), title, sink, {}, {});
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+    EXPECT_EQ(result.video_frames, 200u);
+}
+
 TEST(Remux, ReportsProgressUpToTheTitlesSectors) {
     REQUIRE_DVD_VIDEO_IMAGE();
     test::TempDir dir;
