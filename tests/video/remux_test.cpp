@@ -117,6 +117,11 @@ void remux_and_check(int number, Remuxed& out) {
     ASSERT_EQ(probe.code, 0) << probe.err;
     EXPECT_EQ(probe.err, "") << "title " << number;
     out.probe = json::parse(probe.out);
+    // The duration the IFO gives (which rounds to frames), within two frames.
+    EXPECT_NEAR(std::stod(out.probe["format"]["duration"].get<std::string>()),
+                std::chrono::duration<double>(title.duration).count(), 2 * kFrame);
+    EXPECT_NEAR(std::chrono::duration<double>(out.result.duration).count(),
+                std::chrono::duration<double>(title.duration).count(), 2 * kFrame);
 
     Tool mkvmerge = run_tool(out.dir, "mkvmerge", {"-J", out.mkv.string()});
     ASSERT_EQ(mkvmerge.code, 0) << mkvmerge.out << mkvmerge.err;
