@@ -21,6 +21,7 @@ extern "C" {
 #include <string>
 #include <string_view>
 
+#include "avio.hpp"
 #include "dvd_stream.hpp"
 #include "iso639.hpp"
 #include "mpeg_timestamps.hpp"
@@ -94,56 +95,6 @@ int read_input(void* opaque, std::uint8_t* buffer, int size) {
     }
 }
 
-// The muxer's bytes go to the sink at a position tracked here: the muxer seeks back.
-struct Output {
-    ByteSink& sink;
-    std::int64_t position = 0;
-    std::int64_t size = 0;
-    std::exception_ptr error;
-};
-
-int write_output(void* opaque, std::uint8_t* buffer, int size) {
-    auto* output = static_cast<Output*>(opaque);
-    try {
-        output->sink.write_at(static_cast<std::uint64_t>(output->position),
-                              std::as_bytes(std::span(buffer, static_cast<std::size_t>(size))));
-    } catch (...) {
-        output->error = std::current_exception();
-        return AVERROR(EIO);
-    }
-    output->position += size;
-    output->size = std::max(output->size, output->position);
-    return size;
-}
-
-std::int64_t seek_output(void* opaque, std::int64_t offset, int whence) {
-    auto* output = static_cast<Output*>(opaque);
-    switch (whence & ~AVSEEK_FORCE) {
-        case AVSEEK_SIZE:
-            return output->size;
-        case SEEK_SET:
-            output->position = offset;
-            break;
-        case SEEK_CUR:
-            output->position += offset;
-            break;
-        case SEEK_END:
-            output->position = output->size + offset;
-            break;
-        default:
-            return AVERROR(EINVAL);
-    }
-    return output->position;
-}
-
-struct AvioCloser {
-    void operator()(AVIOContext* io) const {
-        av_freep(&io->buffer);
-        avio_context_free(&io);
-    }
-};
-using AvioHandle = std::unique_ptr<AVIOContext, AvioCloser>;
-
 struct InputCloser {
     void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
 };
@@ -153,21 +104,6 @@ struct OutputCloser {
 struct PacketFree {
     void operator()(AVPacket* packet) const { av_packet_free(&packet); }
 };
-
-AvioHandle make_avio(int size, bool write, void* opaque, int (*read)(void*, std::uint8_t*, int),
-                     int (*writer)(void*, std::uint8_t*, int),
-                     std::int64_t (*seek)(void*, std::int64_t, int)) {
-    auto* buffer = static_cast<unsigned char*>(av_malloc(size));
-    if (buffer == nullptr) {
-        throw std::bad_alloc();
-    }
-    AVIOContext* io = avio_alloc_context(buffer, size, write ? 1 : 0, opaque, read, writer, seek);
-    if (io == nullptr) {
-        av_free(buffer);
-        throw std::bad_alloc();
-    }
-    return AvioHandle(io);
-}
 
 enum class Kind { video, audio, subtitle };
 
@@ -256,7 +192,7 @@ class Remuxer {
     }
 
     void open_input() {
-        input_io_ = make_avio(kReadBuffer, false, &input_, &read_input, nullptr, nullptr);
+        input_io_ = make_avio(kReadBuffer, &input_, &read_input, nullptr, nullptr);
         AVFormatContext* context = avformat_alloc_context();
         if (context == nullptr) {
             throw std::bad_alloc();
@@ -351,7 +287,7 @@ class Remuxer {
 
         add_chapters();
 
-        output_io_ = make_avio(kWriteBuffer, true, &output_, nullptr, &write_output, &seek_output);
+        output_io_ = make_sink_avio(output_, kWriteBuffer);
         out_->pb = output_io_.get();
         out_->flags |= AVFMT_FLAG_CUSTOM_IO;
         code = avformat_write_header(out_.get(), nullptr);
@@ -491,7 +427,7 @@ class Remuxer {
     DvdImage dvd_;
     TitleReader reader_;
     Input input_;
-    Output output_;
+    SinkOutput output_;
     AvioHandle input_io_;
     AvioHandle output_io_;
     std::unique_ptr<AVFormatContext, InputCloser> in_;

@@ -117,6 +117,11 @@ void remux_and_check(int number, Remuxed& out) {
     ASSERT_EQ(probe.code, 0) << probe.err;
     EXPECT_EQ(probe.err, "") << "title " << number;
     out.probe = json::parse(probe.out);
+    // The duration the IFO gives (which rounds to frames), within two frames.
+    EXPECT_NEAR(std::stod(out.probe["format"]["duration"].get<std::string>()),
+                std::chrono::duration<double>(title.duration).count(), 2 * kFrame);
+    EXPECT_NEAR(std::chrono::duration<double>(out.result.duration).count(),
+                std::chrono::duration<double>(title.duration).count(), 2 * kFrame);
 
     Tool mkvmerge = run_tool(out.dir, "mkvmerge", {"-J", out.mkv.string()});
     ASSERT_EQ(mkvmerge.code, 0) << mkvmerge.out << mkvmerge.err;
@@ -274,6 +279,21 @@ TEST(Remux, ACellPlayedTwiceContinuesTheTimeline) {
     EXPECT_EQ(r.result.video_frames, 200u);
     EXPECT_NEAR(std::stod(r.probe["format"]["duration"].get<std::string>()), 8.0, 2 * kFrame);
     expect_every_frame_once(r.video_times, 200);
+}
+
+// libdvdread's libdvdcss banner and libav's messages go to spdlog at debug level or, for libav's
+// warnings, as warnings: a clean title logs nothing at the default level.
+TEST(Remux, PrintsNothingForACleanTitle) {
+    REQUIRE_DVD_VIDEO_IMAGE();
+    test::TempDir dir;
+    TitleInfo title = title_of(3);
+    FileSink sink(dir / "out.mkv");
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    auto result = remux_title(test::dvd_video_image(), title, sink, {}, {});
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
+    EXPECT_EQ(result.video_frames, 200u);
 }
 
 TEST(Remux, ReportsProgressUpToTheTitlesSectors) {
