@@ -21,6 +21,7 @@
 #include "config.hpp"
 #include "job_queue.hpp"
 #include "logging.hpp"
+#include "mkv_extractor.hpp"
 #include "service.hpp"
 
 using namespace freemkv;
@@ -217,7 +218,8 @@ int main(int argc, char** argv) {
     // resumes it.
     std::unique_ptr<JobQueue> owned;
     try {
-        owned = std::make_unique<JobQueue>(config.jobs, &progress, JobQueue::Interrupted::abandon);
+        owned = std::make_unique<JobQueue>(config.jobs, &progress, JobQueue::Interrupted::abandon,
+                                           real_file_system(), mkv_extractor());
     } catch (const std::exception& e) {
         std::cerr << "freemkvd: " << e.what() << "\n";
         return exit_usage;

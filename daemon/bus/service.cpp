@@ -19,6 +19,7 @@
 #include "job_object.hpp"
 #include "job_publisher.hpp"
 #include "manager_object.hpp"
+#include "mkv_extractor.hpp"
 #include "sd_check.hpp"
 
 namespace freemkv::bus {
@@ -154,7 +155,9 @@ Service::Service(const Config& config, BusKind bus, ConfigLoader reload_config)
                                               });
     job_publisher_ =
         std::make_unique<JobPublisher>(*connection_, loop_, *manager_, config_.history);
-    queue_ = std::make_unique<JobQueue>(config_.jobs, job_publisher_.get());
+    queue_ = std::make_unique<JobQueue>(config_.jobs, job_publisher_.get(),
+                                        JobQueue::Interrupted::requeue, real_file_system(),
+                                        mkv_extractor());
     DriveSystem system;
     // The ioctl can take seconds (a drive spinning down, a stuck tray): not on the loop.
     system.eject = [worker = worker_.get()](const std::filesystem::path& device) {

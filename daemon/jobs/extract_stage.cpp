@@ -11,9 +11,13 @@
 
 #include "io_error.hpp"
 #include "main_feature.hpp"
+#include "mapfile.hpp"
+#include "naming.hpp"
 #include "publish_dir.hpp"
 #include "ripper.hpp"
 #include "title_naming.hpp"
+#include "title_sectors.hpp"
+#include "video_lost.hpp"
 
 namespace freemkv {
 
@@ -37,7 +41,11 @@ bool present(const fs::path& p) {
 // has a ".part". mkdir never replaces, so two jobs never claim the same folder.
 fs::path claim_folder(const fs::path& image, OnExists policy) {
     fs::path dir = image.parent_path();
-    std::string stem = image.stem().string();
+    // The image's name made readable: "FREEMKV_TEST_DVD.iso" -> "Freemkv Test Dvd/".
+    std::string stem = readable_label(image.stem().string());
+    if (stem.empty()) {
+        stem = image.stem().string();
+    }
     constexpr int max_number = 9999;
     for (int n = 1; n <= max_number; ++n) {
         fs::path folder = dir / (n == 1 ? stem : fmt::format("{} ({})", stem, n));
@@ -68,6 +76,37 @@ void set_progress(JobInfo& job) {
     job.progress.bytes_done = done;
     job.progress.rate = 0;
     job.progress.eta.reset();
+}
+
+// Fills each title's seconds of video lost from the image's mapfile, which a rip keeps only when
+// sectors stayed unreadable. False when the loss cannot be mapped (an unreadable mapfile, VOBs
+// that are not where the format puts them): then any title may have lost video.
+bool map_video_lost(JobInfo& job, const fs::path& image, const std::vector<TitleInfo>& titles) {
+    fs::path map = mapfile_path(image);
+    if (!present(map)) {
+        return true;
+    }
+    try {
+        Mapfile mapfile = Mapfile::load(map);
+        TitleSectorMap vobs = title_sector_map(image);
+        for (Artifact& a : job.artifacts) {
+            const TitleInfo* title = find_title(titles, a.title);
+            if (a.kind != ArtifactKind::title || !title) {
+                continue;
+            }
+            VideoLoss loss = video_lost(*title, vobs, mapfile);
+            a.seconds_lost = loss.seconds;
+            if (loss.sectors > 0) {
+                spdlog::warn("job {}: title {} lost {:.1f} s of video ({} unreadable sectors)",
+                             job.id, a.title, loss.seconds, loss.sectors);
+            }
+        }
+        return true;
+    } catch (const std::exception& e) {
+        spdlog::error("job {}: cannot map the unreadable sectors onto the titles: {}", job.id,
+                      e.what());
+        return false;
+    }
 }
 
 // Writes one title into the part folder and publishes it there. Throws.
@@ -195,6 +234,7 @@ RipResult run_extract(JobInfo& job, const std::vector<TitleInfo>& titles,
     fs::path image = extract_image(job);
     fs::path part = part_folder(job.folder);
     RipResult result = base;
+    bool loss_mapped = map_video_lost(job, image, titles);
     fs::create_directories(part);
     set_progress(job);
     report(job, false);
@@ -226,6 +266,9 @@ RipResult run_extract(JobInfo& job, const std::vector<TitleInfo>& titles,
             spdlog::info("job {}: extracting title {} to {}", job.id, a.title, a.path.string());
             write_title(job, a, image, *title, extractor, settings, report, stop);
         } catch (const std::exception& e) {
+            if (stop.stop_requested()) {
+                break;  // the extractor's way of stopping: the title stays to be redone
+            }
             spdlog::error("job {}: title {}: {}", job.id, a.title, e.what());
             a.state = ArtifactState::failed;
             a.error = e.what();
@@ -283,10 +326,9 @@ RipResult run_extract(JobInfo& job, const std::vector<TitleInfo>& titles,
     job.folder = folder;
 
     Artifact& img = job.artifacts.front();
-    // Until each title's loss is mapped from the mapfile, any unreadable sector may be in a
-    // title: such an image is kept with its mapfile.
-    bool unreadable = base.unreadable_sectors > 0 || present(mapfile_path(image));
-    bool keep = settings.video.keep_image || lost || unreadable || !failed.empty();
+    // Unreadable sectors outside the chosen titles lose nothing, and the image goes; when they
+    // cannot be mapped onto the titles, it stays.
+    bool keep = settings.video.keep_image || lost || !loss_mapped || !failed.empty();
     fs::path map = mapfile_path(image);
     if (keep) {
         img.state = ArtifactState::kept;

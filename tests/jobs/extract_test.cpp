@@ -53,6 +53,8 @@ fs::path dvd_image() {
     } while (0)
 
 constexpr const char* label = "FREEMKV_TEST_DVD";
+// The folder of its titles: the label made readable (readable_label).
+constexpr const char* folder_name = "Freemkv Test Dvd";
 
 // What the test extractor writes for a title: one line per cell, each line 64 times.
 std::string title_content(const TitleInfo& t) {
@@ -228,12 +230,12 @@ TEST(Extract, ADvdVideoBecomesItsMainFeatureInAFolderAndTheImageGoes) {
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
     EXPECT_EQ(job->result->outcome, RipOutcome::ok);
     fs::path lib = dir / "library";
-    fs::path main = lib / label / (std::string(label) + ".mkv");
+    fs::path main = lib / folder_name / (std::string(folder_name) + ".mkv");
     EXPECT_EQ(job->output, main);
     EXPECT_EQ(job->result->output, main);
     EXPECT_EQ(text_of(main), title_content(title(1)));
     EXPECT_FALSE(fs::exists(lib / (std::string(label) + ".iso"))) << "the image goes";
-    EXPECT_FALSE(fs::exists(lib / (std::string(label) + ".part")));
+    EXPECT_FALSE(fs::exists(lib / (std::string(folder_name) + ".part")));
     EXPECT_TRUE(job->released);
     ASSERT_EQ(job->artifacts.size(), 2u);
     EXPECT_EQ(job->artifacts[0].kind, ArtifactKind::image);
@@ -262,8 +264,8 @@ TEST(Extract, AllTitlesGoMainFirstAndExtrasUnderTheirNumbers) {
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
-    fs::path folder = dir / "library" / label;
-    std::string name = label;
+    fs::path folder = dir / "library" / folder_name;
+    std::string name = folder_name;
     auto titles = titles_of(*job);
     ASSERT_EQ(titles.size(), 3u);
     EXPECT_EQ(titles[0].path, folder / (name + ".mkv"));
@@ -320,7 +322,7 @@ TEST(Extract, KeepImageKeepsTheImageBesideTheFolder) {
     q.wait_idle();
     job = q.job(again);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
-    std::string name = std::string(label) + " (2)";
+    std::string name = std::string(folder_name) + " (2)";
     EXPECT_EQ(job->output, dir / "library" / name / (name + ".mkv"));
     EXPECT_EQ(text_of(job->output), title_content(title(2)));
     EXPECT_EQ(read_file(image), read_file(dvd_image())) << "the kept image stays";
@@ -332,7 +334,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
     REQUIRE_DVD_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
-    fs::path taken = c.library / label;
+    fs::path taken = c.library / folder_name;
     fs::create_directories(taken);
     Extractor extractor;
     {
@@ -342,13 +344,13 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
         q.wait_idle();
         auto job = q.job(id);
         ASSERT_EQ(job->state, JobState::done) << job->result->reason;
-        std::string name = std::string(label) + " (2)";
+        std::string name = std::string(folder_name) + " (2)";
         EXPECT_EQ(job->output, c.library / name / (name + ".mkv"));
     }
     TempDir other;
     c = options(other);
     c.naming.on_exists = OnExists::fail;
-    fs::create_directories(c.library / label);
+    fs::create_directories(c.library / folder_name);
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
     auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
@@ -356,7 +358,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
     auto job = q.job(id);
     EXPECT_EQ(job->state, JobState::failed);
     EXPECT_NE(job->result->reason.find("already exists"), std::string::npos) << job->result->reason;
-    EXPECT_TRUE(fs::is_empty(c.library / label));
+    EXPECT_TRUE(fs::is_empty(c.library / folder_name));
     EXPECT_TRUE(fs::exists(c.library / (std::string(label) + ".iso")));
 }
 
@@ -430,8 +432,9 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
     auto first = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
     extractor.wait_blocked(1);
     fs::path lib = dir / "library";
-    EXPECT_TRUE(fs::is_directory(lib / (std::string(label) + ".part")));
-    EXPECT_FALSE(fs::exists(lib / label)) << "nothing under the final name before all is done";
+    EXPECT_TRUE(fs::is_directory(lib / (std::string(folder_name) + ".part")));
+    EXPECT_FALSE(fs::exists(lib / folder_name))
+        << "nothing under the final name before all is done";
 
     std::uint64_t second = 0;
     ASSERT_NO_THROW(second = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()}))
@@ -447,8 +450,8 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
     auto b = q.job(second);
     ASSERT_EQ(a->state, JobState::done) << a->result->reason;
     ASSERT_EQ(b->state, JobState::done) << b->result->reason;
-    EXPECT_EQ(a->output, lib / label / (std::string(label) + ".mkv"));
-    std::string second_name = std::string(label) + " (2)";
+    EXPECT_EQ(a->output, lib / folder_name / (std::string(folder_name) + ".mkv"));
+    std::string second_name = std::string(folder_name) + " (2)";
     EXPECT_EQ(b->output, lib / second_name / (second_name + ".mkv"));
     EXPECT_EQ(text_of(b->output), title_content(title(1)));
     EXPECT_EQ(extractor.started(), (std::vector<int>{1, 1}));
@@ -468,7 +471,7 @@ TEST(Extract, ACancelDuringExtractionDropsTheTitlesAndKeepsTheImage) {
     auto job = q.job(id);
     EXPECT_EQ(job->state, JobState::cancelled);
     fs::path lib = dir / "library";
-    EXPECT_FALSE(fs::exists(lib / (std::string(label) + ".part")));
+    EXPECT_FALSE(fs::exists(lib / (std::string(folder_name) + ".part")));
     EXPECT_FALSE(fs::exists(lib / label));
     EXPECT_TRUE(fs::exists(lib / (std::string(label) + ".iso")));
 }
@@ -566,7 +569,7 @@ TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
     ASSERT_TRUE(WIFSIGNALED(status));
 
     fs::path lib = dir / "library";
-    std::string name = label;
+    std::string name = folder_name;
     EXPECT_TRUE(fs::exists(lib / (name + ".part") / (name + ".mkv")));
     EXPECT_FALSE(fs::exists(lib / name));
 
@@ -611,7 +614,7 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
     job.released = true;
     job.artifacts[1].state = ArtifactState::writing;
     // What the crash left: the title whole under its name in the part folder.
-    test::write_file(part_folder(job.folder) / "MOVIE.mkv", test::random_bytes(1000, 3));
+    test::write_file(part_folder(job.folder) / "Movie.mkv", test::random_bytes(1000, 3));
     JobInfo* list[] = {&job};
     JobJournal(c.state_dir / "jobs.toml").save({list[0]});
 
@@ -622,7 +625,7 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
     auto done = q.job(1);
     ASSERT_EQ(done->state, JobState::done) << done->result->reason;
     EXPECT_TRUE(extractor.started().empty());
-    EXPECT_EQ(read_file(lib / "MOVIE" / "MOVIE.mkv"), test::random_bytes(1000, 3));
+    EXPECT_EQ(read_file(lib / "Movie" / "Movie.mkv"), test::random_bytes(1000, 3));
 }
 
 // Durability, as the calls show it: each title is synced and renamed inside the part folder
@@ -648,10 +651,11 @@ TEST(Extract, TitlesAreDurableBeforeTheFolderIsPublishedAndTheImageRemoved) {
         EXPECT_NE(it, calls.end()) << call << " after call " << from;
         return static_cast<std::size_t>(it - calls.begin());
     };
-    std::string part = "library/" + std::string(label) + ".part";
-    std::string name = label;
-    std::size_t image =
-        at("rename_noreplace library/" + name + ".iso.part -> library/" + name + ".iso");
+    std::string part = "library/" + std::string(folder_name) + ".part";
+    std::string image_name = label;
+    std::string name = folder_name;
+    std::size_t image = at("rename_noreplace library/" + image_name + ".iso.part -> library/" +
+                           image_name + ".iso");
     std::size_t main =
         at("rename_noreplace " + part + "/" + name + ".mkv.part -> " + part + "/" + name + ".mkv");
     std::size_t main_data = at("sync_data " + part + "/" + name + ".mkv.part", image);
