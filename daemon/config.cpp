@@ -20,6 +20,7 @@
 #include "config_value.hpp"
 #include "full_io.hpp"
 #include "io_error.hpp"
+#include "title_naming.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
@@ -44,6 +45,17 @@ constexpr std::uint64_t chunk_granule = 4 * KiB;  // keeps writeback ranges page
 constexpr std::uint64_t max_chunk = 4 * GiB;
 constexpr std::uint64_t max_buffer = 4 * GiB;
 constexpr std::size_t max_file_bytes = 1024 * 1024;
+
+// A title file template (title_naming.hpp), checked on a sample name.
+std::string title_template(const ConfigValue& v) {
+    std::string tmpl = v.string();
+    try {
+        (void)title_file(tmpl, "Name", 1);
+    } catch (const std::invalid_argument& e) {
+        v.fail(e.what());
+    }
+    return tmpl;
+}
 
 // Every key the file may set: its name, what it means (with its bounds), and how its value is
 // read into the components' options. The type and the bounds are the ConfigValue read the setter
@@ -71,6 +83,13 @@ const std::vector<Key>& keys() {
          }},
         {"library.on_exists", "when a name is taken: " + join(all_names(on_exists_names)),
          [](V v, Config& c) { c.jobs.naming.on_exists = v.choice(on_exists_names); }},
+        {"library.main_title",
+         "a DVD-Video's main feature in its folder, a template such as \"{name}/{name}\"",
+         [](V v, Config& c) { c.jobs.naming.title_main = title_template(v); }},
+        {"library.extra_title",
+         "a DVD-Video's other titles, a template such as "
+         "\"{name}/extras/{name} - title {title:02}\"",
+         [](V v, Config& c) { c.jobs.naming.title_extra = title_template(v); }},
         {"state.dir", "the job journal's directory, an absolute path",
          [](V v, Config& c) { c.jobs.state_dir = v.directory(); }},
         {"rip.ecc_sectors",

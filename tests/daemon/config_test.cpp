@@ -86,6 +86,7 @@ TEST(DefaultFile, SetsEveryKey) {
         "drives.ignore",          "images.import_folders",
         "queue.max_extract",      "video.titles",
         "video.min_length",       "video.keep_image",
+        "library.main_title",     "library.extra_title",
     };
     EXPECT_EQ(keys, expected);
 }
@@ -277,7 +278,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:1: library.pth: unknown key (did you mean 'path'?)"},
         BadCase{"SubTable", "[library.extra]\n",
                 "test.toml:1: library.extra: unknown key (keys in [library] are path, naming, "
-                "on_exists)"},
+                "on_exists, main_title, extra_title)"},
         // [library]
         BadCase{"PathType", "[library]\npath = 3\n",
                 "test.toml:2: library.path: expected a string, got integer"},
@@ -307,6 +308,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2: library.naming: template is empty"},
         BadCase{"NamingNul", "[library]\nnaming = \"{label}\\u0000\"\n",
                 "test.toml:2: library.naming: template contains a NUL character at position 8"},
+        BadCase{"MainTitleOutsideTheFolder", "[library]\nmain_title = \"{name}\"\n",
+                "test.toml:2: library.main_title: title template '{name}': it names the folder, "
+                "not a file in it"},
+        BadCase{"ExtraTitlePlaceholderTypo", "[library]\nextra_title = \"{name}/{titel}\"\n",
+                "test.toml:2: library.extra_title: title template '{name}/{titel}': unknown "
+                "placeholder {titel}"},
         BadCase{"StateDirRelative", "[state]\ndir = \"state\"\n",
                 "test.toml:2: state.dir: must be an absolute path, got 'state'"},
         // [rip]
