@@ -93,7 +93,7 @@ TEST(JobArtifacts, AnExtractingJobShowsPhaseExtractAndItsArtifactsOnTheBus) {
         return r.output;
     };
     std::string lib = options.library.string();
-    std::string main = lib + "/FREEMKV_TEST_DVD/FREEMKV_TEST_DVD.mkv";
+    std::string main = lib + "/Freemkv Test Dvd/Freemkv Test Dvd.mkv";
     EXPECT_EQ(get("Phase"), "s \"extract\"\n");
     EXPECT_EQ(get("State"), "s \"running\"\n");
     EXPECT_EQ(get("OutputPath"), "s \"" + main + "\"\n");
