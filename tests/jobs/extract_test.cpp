@@ -628,6 +628,32 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
     EXPECT_EQ(read_file(lib / "Movie" / "Movie.mkv"), test::random_bytes(1000, 3));
 }
 
+// The extract phase reports how fast it goes: a rate (bytes of title written per second) and an
+// ETA, as the acquire phase does. The test extractor reports half its title, then waits at the
+// gate: the report it made before waiting is the one the listener holds.
+TEST(Extract, TheExtractPhaseReportsARateAndAnEta) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    Extractor extractor;
+    extractor.block(1);
+    Events events;
+    JobQueue q(options(dir), &events, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor.function());
+    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    extractor.wait_blocked(1);
+    {
+        std::lock_guard l(events.m);
+        const RipProgress& p = events.last[id].progress;
+        EXPECT_EQ(p.phase, "extract");
+        EXPECT_GT(p.rate, 0) << "bytes of title per second while a title is written";
+        EXPECT_LT(p.bytes_done, p.bytes_total);
+        EXPECT_TRUE(p.eta.has_value()) << "rate " << p.rate;
+    }
+    extractor.open();
+    q.wait_idle();
+    EXPECT_EQ(q.job(id)->state, JobState::done);
+}
+
 // Durability, as the calls show it: each title is synced and renamed inside the part folder
 // (whose new extras/ entry is synced first), the folder is renamed only after that and its parent
 // synced, and the image is removed only after the folder was published.
