@@ -170,8 +170,12 @@ void write_title(JobInfo& job, Artifact& a, const fs::path& image, const TitleIn
     }
     // The extras/ directory must survive a crash like the file in it.
     settings.file_system->sync_directory(part_folder(job.folder));
+    // Not out.position(): a muxer ends by seeking back to finish its header.
+    std::uint64_t end = out.position();
     out.publish();
-    a.bytes_total = a.bytes_done = out.position();
+    std::error_code ec;
+    std::uintmax_t size = fs::file_size(target, ec);
+    a.bytes_total = a.bytes_done = ec ? end : static_cast<std::uint64_t>(size);
     a.state = ArtifactState::written;
     set_progress(job, meter.rate());
     report(job, true);

@@ -658,6 +658,32 @@ TEST(Extract, TheExtractPhaseReportsARateAndAnEta) {
     EXPECT_EQ(q.job(id)->state, JobState::done);
 }
 
+// The matroska muxer ends by seeking back to finish its header: the title's artifact counts the
+// file's bytes, not the position the last write left.
+TEST(Extract, ATitleThatEndsWithASeekBackCountsTheWholeFile) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    auto extractor = [](const fs::path&, const TitleInfo&, OutputFile& out,
+                        const TitleProgress& progress, std::stop_token) {
+        std::vector<std::byte> body(100000, std::byte{'b'});
+        std::vector<std::byte> header(100, std::byte{'h'});
+        out.write(body);
+        progress(body.size());
+        out.write_at(0, header);
+    };
+    JobQueue q(options(dir), nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor);
+    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    q.wait_idle();
+    auto job = q.job(id);
+    ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+    auto titles = titles_of(*job);
+    ASSERT_EQ(titles.size(), 1u);
+    EXPECT_EQ(fs::file_size(titles[0].path), 100000u);
+    EXPECT_EQ(titles[0].bytes_done, 100000u);
+    EXPECT_EQ(titles[0].bytes_total, 100000u);
+}
+
 // A released job over "<library>/MOVIE.iso" whose mapfile marks `bad` (sectors of the image)
 // unreadable, journaled before its extraction of `chosen`: what a rip of a damaged disc leaves
 // for its extract stage. The queue made over `c` runs it.
