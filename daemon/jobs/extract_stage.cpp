@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "eta.hpp"
 #include "io_error.hpp"
 #include "main_feature.hpp"
 #include "mapfile.hpp"
@@ -64,7 +65,33 @@ fs::path claim_folder(const fs::path& image, OnExists policy) {
     throw std::runtime_error("no free name for " + (dir / stem).string());
 }
 
-void set_progress(JobInfo& job) {
+// Bytes of title written per second, smoothed as the rip smooths its read rate (ripper.cpp).
+class RateMeter {
+  public:
+    void start(std::uint64_t bytes) {
+        last_ = std::chrono::steady_clock::now();
+        last_bytes_ = bytes;
+    }
+    void update(std::uint64_t bytes) {
+        auto now = std::chrono::steady_clock::now();
+        double dt = std::chrono::duration<double>(now - last_).count();
+        if (dt <= 0 || bytes < last_bytes_) {
+            return;
+        }
+        double instant = static_cast<double>(bytes - last_bytes_) / dt;
+        rate_ = rate_ == 0 ? instant : 0.7 * rate_ + 0.3 * instant;
+        last_ = now;
+        last_bytes_ = bytes;
+    }
+    double rate() const { return rate_; }
+
+  private:
+    std::chrono::steady_clock::time_point last_;
+    std::uint64_t last_bytes_ = 0;
+    double rate_ = 0;
+};
+
+void set_progress(JobInfo& job, double rate = 0) {
     std::uint64_t total = 0;
     std::uint64_t done = 0;
     for (const Artifact& a : job.artifacts) {
@@ -74,8 +101,8 @@ void set_progress(JobInfo& job) {
     job.progress.phase = "extract";
     job.progress.bytes_total = total;
     job.progress.bytes_done = done;
-    job.progress.rate = 0;
-    job.progress.eta.reset();
+    job.progress.rate = rate;
+    job.progress.eta = eta_for(total - done, rate);
 }
 
 // Fills each title's seconds of video lost from the image's mapfile, which a rip keeps only when
@@ -112,7 +139,7 @@ bool map_video_lost(JobInfo& job, const fs::path& image, const std::vector<Title
 // Writes one title into the part folder and publishes it there. Throws.
 void write_title(JobInfo& job, Artifact& a, const fs::path& image, const TitleInfo& title,
                  const TitleExtractor& extractor, const ExtractSettings& settings,
-                 const ExtractReport& report, std::stop_token stop) {
+                 const ExtractReport& report, RateMeter& meter, std::stop_token stop) {
     fs::path target = part_folder(job.folder) / a.path.lexically_relative(job.folder);
     fs::create_directories(target.parent_path());
     OutputFile out(target, settings.writeback, OutputFile::Mode::truncate, nullptr,
@@ -120,8 +147,9 @@ void write_title(JobInfo& job, Artifact& a, const fs::path& image, const TitleIn
     a.state = ArtifactState::writing;
     a.bytes_done = 0;
     a.error.clear();
-    set_progress(job);
+    set_progress(job, meter.rate());
     report(job, true);
+    meter.start(0);
     std::chrono::steady_clock::time_point last{};  // the first report goes out at once
     extractor(
         image, title, out,
@@ -131,7 +159,8 @@ void write_title(JobInfo& job, Artifact& a, const fs::path& image, const TitleIn
             auto now = std::chrono::steady_clock::now();
             if (now - last >= settings.progress_interval) {
                 last = now;
-                set_progress(job);
+                meter.update(written);
+                set_progress(job, meter.rate());
                 report(job, false);
             }
         },
@@ -141,10 +170,14 @@ void write_title(JobInfo& job, Artifact& a, const fs::path& image, const TitleIn
     }
     // The extras/ directory must survive a crash like the file in it.
     settings.file_system->sync_directory(part_folder(job.folder));
+    // Not out.position(): a muxer ends by seeking back to finish its header.
+    std::uint64_t end = out.position();
     out.publish();
-    a.bytes_total = a.bytes_done = out.position();
+    std::error_code ec;
+    std::uintmax_t size = fs::file_size(target, ec);
+    a.bytes_total = a.bytes_done = ec ? end : static_cast<std::uint64_t>(size);
     a.state = ArtifactState::written;
-    set_progress(job);
+    set_progress(job, meter.rate());
     report(job, true);
 }
 
@@ -235,6 +268,7 @@ RipResult run_extract(JobInfo& job, const std::vector<TitleInfo>& titles,
     fs::path part = part_folder(job.folder);
     RipResult result = base;
     bool loss_mapped = map_video_lost(job, image, titles);
+    RateMeter meter;
     fs::create_directories(part);
     set_progress(job);
     report(job, false);
@@ -264,7 +298,7 @@ RipResult run_extract(JobInfo& job, const std::vector<TitleInfo>& titles,
                 throw std::runtime_error(fmt::format("the image has no title {}", a.title));
             }
             spdlog::info("job {}: extracting title {} to {}", job.id, a.title, a.path.string());
-            write_title(job, a, image, *title, extractor, settings, report, stop);
+            write_title(job, a, image, *title, extractor, settings, report, meter, stop);
         } catch (const std::exception& e) {
             if (stop.stop_requested()) {
                 break;  // the extractor's way of stopping: the title stays to be redone

@@ -93,6 +93,7 @@ TEST(JobArtifacts, AnExtractingJobShowsPhaseExtractAndItsArtifactsOnTheBus) {
         return r.output;
     };
     std::string lib = options.library.string();
+    // The folder is the image's name made readable.
     std::string main = lib + "/Freemkv Test Dvd/Freemkv Test Dvd.mkv";
     EXPECT_EQ(get("Phase"), "s \"extract\"\n");
     EXPECT_EQ(get("State"), "s \"running\"\n");
@@ -113,6 +114,45 @@ TEST(JobArtifacts, AnExtractingJobShowsPhaseExtractAndItsArtifactsOnTheBus) {
     gate.cv.notify_all();
     queue.wait_idle();
     EXPECT_EQ(queue.job(id)->state, JobState::done);
+}
+
+// A title that lost video to unreadable sectors carries its seconds in the Artifacts tuple (its
+// last member), with the kept image beside it.
+TEST(JobArtifacts, ATitleThatLostVideoShowsItsSecondsOnTheBus) {
+    JobInfo job;
+    job.id = 7;
+    job.state = JobState::done;
+    job.released = true;
+    Artifact image;
+    image.kind = ArtifactKind::image;
+    image.path = "/lib/MOVIE.iso";
+    image.state = ArtifactState::kept;
+    image.bytes_total = image.bytes_done = 4096;
+    Artifact title;
+    title.kind = ArtifactKind::title;
+    title.path = "/lib/Movie/Movie.mkv";
+    title.state = ArtifactState::published;
+    title.bytes_total = title.bytes_done = 2048;
+    title.title = 1;
+    title.seconds_lost = 2.5;
+    job.artifacts = {image, title};
+    job.output = title.path;
+
+    BusDaemon daemon("--session");
+    auto connection = sdbus::createSessionBusConnectionWithAddress(daemon.address());
+    connection->requestName("org.freemkv.Rip1.Test");
+    auto root = sdbus::createObject(*connection, "/org/freemkv/Rip1");
+    root->addObjectManager();
+    JobObject object(*connection, job, [](std::uint64_t) { return true; });
+    connection->enterEventLoopAsync();
+    auto r =
+        sh("busctl --address=" + quote(daemon.address()) + " get-property org.freemkv.Rip1.Test " +
+           JobObject::path_for(job.id) + " org.freemkv.Rip1.Job Artifacts");
+    EXPECT_TRUE(r.ok()) << r.output;
+    EXPECT_EQ(r.output,
+              "a(ssssttid) 2 \"image\" \"/lib/MOVIE.iso\" \"kept\" \"\" 4096 4096 0 0 "
+              "\"title\" \"/lib/Movie/Movie.mkv\" \"published\" \"\" 2048 2048 1 2.5\n");
+    connection->leaveEventLoop();
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "mapfile.hpp"
 #include "support/bus_fixture.hpp"
 #include "support/process.hpp"
@@ -342,6 +344,128 @@ TEST(Udev, AQueuedDiscThatIsTakenOutIsNotRipped) {
     EXPECT_EQ(service.get(job_path(1), kJob, "State"), "running") << "the first rip goes on";
     ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 2; }, 30s));
     EXPECT_EQ(watcher.ended().back().result, "ok");
+}
+
+fs::path dvd_video_image() {
+#ifdef FREEMKV_DVD_VIDEO_ISO
+    return FREEMKV_DVD_VIDEO_ISO;
+#else
+    return {};
+#endif
+}
+
+// The signal blocks dbus-monitor printed, in the order the bus delivered them: each starts with
+// its "signal time=..." line and holds the arguments' lines below it.
+std::vector<std::string> signal_blocks(const std::string& log) {
+    std::vector<std::string> blocks;
+    for (const std::string& line : lines_of(log)) {
+        if (line.starts_with("signal ")) {
+            blocks.push_back(line + "\n");
+        } else if (!blocks.empty()) {
+            blocks.back() += line + "\n";
+        }
+    }
+    return blocks;
+}
+
+// Issue 11's "done when": the generated DVD-Video, inserted through udev, ends as its main
+// feature's MKV in the library, as the IFO describes it, and the drive is let go before the
+// extraction.
+TEST(Udev, AnInsertedDvdVideoEndsAsItsMainFeatureMkvAndTheDriveIsFreedFirst) {
+    REQUIRE_ROOT_AND_UDEV();
+    if (dvd_video_image().empty()) {
+        FAIL() << "the test DVD-Video image could not be made (tools/install-deps)";
+    }
+    TempDir dir;
+    fs::path image = dir / "freemkvd-drive-dvd.iso";
+    fs::copy_file(dvd_video_image(), image);
+    Service service(dir);
+    DbusMonitor monitor(service, dir, "monitor");
+    ManagerWatcher watcher(service.address(), true);
+
+    LoopDevice loop(image);
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 120s))
+        << "no job ended; added " << watcher.added() << "\n"
+        << service.daemon().output();
+    auto ended = watcher.ended().front();
+    ASSERT_EQ(ended.result, "ok") << service.get(ended.job, kJob, "ResultReason");
+    EXPECT_EQ(service.get(ended.job, kJob, "State"), "done");
+    // The folder is the image's name (the disc label FREEMKV_TEST_DVD) made readable.
+    const std::string name = "Freemkv Test Dvd";
+    fs::path mkv = service.library() / name / (name + ".mkv");
+    fs::path iso = service.library() / "FREEMKV_TEST_DVD.iso";
+    EXPECT_EQ(ended.output, mkv.string());
+    EXPECT_EQ(ended.read_output, mkv.string());
+    ASSERT_TRUE(fs::exists(mkv));
+    EXPECT_FALSE(fs::exists(iso)) << "the image goes once the title is published";
+    EXPECT_FALSE(fs::exists(service.library() / (name + ".part")));
+
+    // Artifacts a(ssssttid): kind, path, state, error, bytes total, bytes done, title, seconds
+    // lost.
+    std::string artifacts = service.get(ended.job, kJob, "Artifacts");
+    std::string mkv_bytes = std::to_string(fs::file_size(mkv));
+    EXPECT_TRUE(artifacts.starts_with("2 \"image\" \"" + iso.string() + "\" \"deleted\" \"\" "))
+        << artifacts;
+    EXPECT_TRUE(artifacts.ends_with("\"title\" \"" + mkv.string() + "\" \"published\" \"\" " +
+                                    mkv_bytes + " " + mkv_bytes + " 1 0"))
+        << artifacts;
+
+    // The MKV is what the IFO describes: MPEG-2 video, AC-3 in English and French, an English
+    // DVD subtitle, 3 chapters, 60 s.
+    Shell probe =
+        sh("{ ffprobe -v warning -print_format json -show_streams -show_chapters "
+           "-show_format " +
+           quote(mkv.string()) + " 2>" + quote((dir / "ffprobe.err").string()) + "; }");
+    ASSERT_TRUE(probe.ok()) << probe.output;
+    EXPECT_EQ(slurp(dir / "ffprobe.err"), "");
+    auto json = nlohmann::json::parse(probe.output);
+    std::vector<std::string> streams;
+    for (const auto& s : json["streams"]) {
+        std::string language = s.contains("tags") && s["tags"].contains("language")
+                                   ? s["tags"]["language"].get<std::string>()
+                                   : "";
+        streams.push_back(s["codec_name"].get<std::string>() + ":" + language);
+    }
+    EXPECT_EQ(streams,
+              (std::vector<std::string>{"mpeg2video:", "ac3:eng", "ac3:fre", "dvd_subtitle:eng"}))
+        << probe.output;
+    EXPECT_EQ(json["chapters"].size(), 3u);
+    EXPECT_NEAR(std::stod(json["format"]["duration"].get<std::string>()), 60.0, 0.2);
+    // A clean decode prints nothing.
+    Shell decode = sh("ffmpeg -nostdin -v error -i " + quote(mkv.string()) + " -f null - 2>&1");
+    EXPECT_TRUE(decode.ok());
+    EXPECT_EQ(decode.output, "");
+
+    // The drive is let go when reading ends, before the extraction: the Drive's State goes
+    // "ripping" -> "idle" in a PropertiesChanged that the bus delivers before JobEnded, which goes
+    // out only once the title is published (the job's OutputPath is the MKV). Both signals come
+    // from the daemon's one connection and its one event loop, so the bus keeps their order and
+    // no timing is involved: a drive held until the job ended would go idle only after JobEnded
+    // (JobPublisher::on_ended emits it, then DriveManager::on_ended frees the drive), while a
+    // released one goes idle in on_acquired, which the queue calls before it starts extracting.
+    // The eject (eject_when_done) happens at that same point.
+    ASSERT_TRUE(wait_until([&] { return contains(monitor.log(), "member=JobEnded"); }, 10s));
+    monitor.stop();
+    auto blocks = signal_blocks(monitor.log());
+    std::string drive = drive_path(loop.device());
+    auto is_drive_state = [&](const std::string& b, const std::string& state) {
+        return contains(b, "path=" + drive + ";") && contains(b, "member=PropertiesChanged") &&
+               contains(b, "\"State\"") && contains(b, "\"" + state + "\"");
+    };
+    auto at = [&](std::size_t from, auto pred) {
+        auto it =
+            std::find_if(blocks.begin() + static_cast<std::ptrdiff_t>(from), blocks.end(), pred);
+        return static_cast<std::size_t>(it - blocks.begin());
+    };
+    std::size_t ripping = at(0, [&](const std::string& b) { return is_drive_state(b, "ripping"); });
+    std::size_t idle = at(ripping, [&](const std::string& b) { return is_drive_state(b, "idle"); });
+    std::size_t job_ended =
+        at(0, [&](const std::string& b) { return contains(b, "member=JobEnded"); });
+    ASSERT_LT(ripping, blocks.size()) << monitor.log();
+    ASSERT_LT(idle, blocks.size()) << monitor.log();
+    ASSERT_LT(job_ended, blocks.size()) << monitor.log();
+    EXPECT_LT(idle, job_ended) << "the drive went idle only after the job ended\n" << monitor.log();
+    EXPECT_TRUE(contains(service.daemon().err(), name_of(loop.device()) + ": ejected"));
 }
 
 // Issue 4's drive methods, on a drive udev announced: StartRip by drive name and device path,

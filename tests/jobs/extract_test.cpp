@@ -20,10 +20,14 @@
 #include "io_error.hpp"
 #include "job_journal.hpp"
 #include "job_queue.hpp"
+#include "mapfile.hpp"
 #include "publish_dir.hpp"
+#include "ripper.hpp"
 #include "support/recording_file_system.hpp"
 #include "support/test_support.hpp"
 #include "title_naming.hpp"
+#include "title_sectors.hpp"
+#include "video_lost.hpp"
 
 namespace freemkv {
 namespace {
@@ -626,6 +630,148 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
     ASSERT_EQ(done->state, JobState::done) << done->result->reason;
     EXPECT_TRUE(extractor.started().empty());
     EXPECT_EQ(read_file(lib / "Movie" / "Movie.mkv"), test::random_bytes(1000, 3));
+}
+
+// The extract phase reports how fast it goes: a rate (bytes of title written per second) and an
+// ETA, as the acquire phase does. The test extractor reports half its title, then waits at the
+// gate: the report it made before waiting is the one the listener holds.
+TEST(Extract, TheExtractPhaseReportsARateAndAnEta) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    Extractor extractor;
+    extractor.block(1);
+    Events events;
+    JobQueue q(options(dir), &events, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor.function());
+    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    extractor.wait_blocked(1);
+    {
+        std::lock_guard l(events.m);
+        const RipProgress& p = events.last[id].progress;
+        EXPECT_EQ(p.phase, "extract");
+        EXPECT_GT(p.rate, 0) << "bytes of title per second while a title is written";
+        EXPECT_LT(p.bytes_done, p.bytes_total);
+        EXPECT_TRUE(p.eta.has_value()) << "rate " << p.rate;
+    }
+    extractor.open();
+    q.wait_idle();
+    EXPECT_EQ(q.job(id)->state, JobState::done);
+}
+
+// The matroska muxer ends by seeking back to finish its header: the title's artifact counts the
+// file's bytes, not the position the last write left.
+TEST(Extract, ATitleThatEndsWithASeekBackCountsTheWholeFile) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    auto extractor = [](const fs::path&, const TitleInfo&, OutputFile& out,
+                        const TitleProgress& progress, std::stop_token) {
+        std::vector<std::byte> body(100000, std::byte{'b'});
+        std::vector<std::byte> header(100, std::byte{'h'});
+        out.write(body);
+        progress(body.size());
+        out.write_at(0, header);
+    };
+    JobQueue q(options(dir), nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor);
+    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    q.wait_idle();
+    auto job = q.job(id);
+    ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+    auto titles = titles_of(*job);
+    ASSERT_EQ(titles.size(), 1u);
+    EXPECT_EQ(fs::file_size(titles[0].path), 100000u);
+    EXPECT_EQ(titles[0].bytes_done, 100000u);
+    EXPECT_EQ(titles[0].bytes_total, 100000u);
+}
+
+// A released job over "<library>/MOVIE.iso" whose mapfile marks `bad` (sectors of the image)
+// unreadable, journaled before its extraction of `chosen`: what a rip of a damaged disc leaves
+// for its extract stage. The queue made over `c` runs it.
+void journal_damaged_job(const QueueOptions& c, const fs::path& image, SectorRange bad,
+                         const std::vector<int>& chosen) {
+    fs::copy_file(dvd_image(), image);
+    std::uint64_t size = fs::file_size(image);
+    Mapfile map(size);
+    map.set(0, size, BlockStatus::finished);
+    map.set(bad.first * 2048, bad.count * 2048, BlockStatus::bad_sector);
+    map.save(mapfile_path(image));
+    JobInfo job;
+    job.id = 1;
+    job.state = JobState::running;
+    job.request.source = "/dev/sr0";
+    job.output = image;
+    ExtractSettings settings{c.naming, c.video, c.rip.writeback, &real_file_system()};
+    plan_extract(job, image, list_titles(image), chosen, settings);
+    job.released = true;
+    JobJournal(c.state_dir / "jobs.toml").save({&job});
+}
+
+// Where title `t`'s cell `cell` starts on the image, in sectors.
+std::uint64_t cell_start(const fs::path& image, const TitleInfo& t, std::size_t cell) {
+    return title_sector_map(image).at(t.titleset).first_sector + t.cells.at(cell).first_sector;
+}
+
+// Unreadable sectors inside the main feature: its artifact counts the seconds lost (about its
+// share of the title's sectors), the job ends ok-with-errors saying so, image and map stay.
+TEST(Extract, ABadRangeInsideATitleIsVideoLostAndKeepsImageAndMap) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    QueueOptions c = options(dir);
+    fs::path image = c.library / "MOVIE.iso";
+    const TitleInfo& t = title(1);
+    const std::uint64_t bad = 200;
+    journal_damaged_job(c, image, {cell_start(dvd_image(), t, 0) + 100, bad}, {1});
+
+    Extractor extractor;
+    JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor.function());
+    q.wait_idle();
+    auto job = q.job(1);
+    ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+    EXPECT_EQ(job->result->outcome, RipOutcome::ok_with_errors);
+    EXPECT_NE(job->result->reason.find("video was lost"), std::string::npos) << job->result->reason;
+    auto titles = titles_of(*job);
+    ASSERT_EQ(titles.size(), 1u);
+    EXPECT_EQ(titles[0].state, ArtifactState::published) << "a title with loss is still published";
+    double share = std::chrono::duration<double>(t.duration).count() * static_cast<double>(bad) /
+                   static_cast<double>(t.sectors);
+    EXPECT_GT(titles[0].seconds_lost, 0);
+    EXPECT_NEAR(titles[0].seconds_lost, share, share * 0.5 + 0.1);
+    EXPECT_EQ(job->artifacts[0].state, ArtifactState::kept);
+    EXPECT_TRUE(fs::exists(image));
+    EXPECT_TRUE(fs::exists(mapfile_path(image)));
+    EXPECT_EQ(job->result->mapfile, mapfile_path(image));
+}
+
+// Unreadable sectors only in a title not chosen (title 2, the main feature chosen): nothing lost,
+// the job is ok, and image and map go.
+TEST(Extract, ABadRangeOutsideTheChosenTitlesLosesNothing) {
+    REQUIRE_DVD_IMAGE();
+    TempDir dir;
+    QueueOptions c = options(dir);
+    fs::path image = c.library / "MOVIE.iso";
+    std::uint64_t first = cell_start(dvd_image(), title(2), 0);
+    for (std::size_t i = 0; i < title(1).cells.size(); ++i) {
+        std::uint64_t start = cell_start(dvd_image(), title(1), i);
+        std::uint64_t end = start + title(1).cells[i].last_sector - title(1).cells[i].first_sector;
+        ASSERT_TRUE(first + 10 < start || first > end) << "title 2's cell is not title 1's";
+    }
+    journal_damaged_job(c, image, {first, 10}, {1});
+
+    Extractor extractor;
+    JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
+               extractor.function());
+    q.wait_idle();
+    auto job = q.job(1);
+    ASSERT_EQ(job->state, JobState::done) << job->result->reason;
+    EXPECT_EQ(job->result->outcome, RipOutcome::ok) << job->result->reason;
+    auto titles = titles_of(*job);
+    ASSERT_EQ(titles.size(), 1u);
+    EXPECT_EQ(titles[0].seconds_lost, 0);
+    EXPECT_EQ(titles[0].state, ArtifactState::published);
+    EXPECT_EQ(job->artifacts[0].state, ArtifactState::deleted);
+    EXPECT_FALSE(fs::exists(image));
+    EXPECT_FALSE(fs::exists(mapfile_path(image)));
 }
 
 // Durability, as the calls show it: each title is synced and renamed inside the part folder
