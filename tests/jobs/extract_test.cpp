@@ -21,6 +21,7 @@
 #include "job_journal.hpp"
 #include "job_queue.hpp"
 #include "publish_dir.hpp"
+#include "support/dvd_images.hpp"
 #include "support/recording_file_system.hpp"
 #include "support/test_support.hpp"
 #include "title_naming.hpp"
@@ -32,25 +33,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using test::read_file;
 using test::TempDir;
-
-fs::path dvd_image() {
-#ifdef FREEMKV_DVD_VIDEO_ISO
-    return FREEMKV_DVD_VIDEO_ISO;
-#else
-    return {};
-#endif
-}
-
-#define REQUIRE_DVD_IMAGE()                                                                 \
-    do {                                                                                    \
-        if (dvd_image().empty()) {                                                          \
-            if (::freemkv::test::in_ci()) {                                                 \
-                FAIL() << "the test DVD-Video image could not be made (tools missing)";     \
-            }                                                                               \
-            GTEST_SKIP() << "SKIPPED LOUDLY: the test DVD-Video image could not be made "   \
-                            "(tools/install-deps installs ffmpeg, dvdauthor, genisoimage)"; \
-        }                                                                                   \
-    } while (0)
 
 constexpr const char* label = "FREEMKV_TEST_DVD";
 // The folder of its titles: the label made readable (readable_label).
@@ -76,7 +58,7 @@ std::string text_of(const fs::path& p) {
 }
 
 const TitleInfo& title(int number) {
-    static const std::vector<TitleInfo> titles = list_titles(dvd_image());
+    static const std::vector<TitleInfo> titles = list_titles(test::dvd_video_image());
     return titles.at(static_cast<std::size_t>(number - 1));
 }
 
@@ -218,13 +200,13 @@ std::vector<Artifact> titles_of(const JobInfo& job) {
 }
 
 TEST(Extract, ADvdVideoBecomesItsMainFeatureInAFolderAndTheImageGoes) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Extractor extractor;
     Events events;
     JobQueue q(options(dir), &events, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -252,7 +234,7 @@ TEST(Extract, ADvdVideoBecomesItsMainFeatureInAFolderAndTheImageGoes) {
 }
 
 TEST(Extract, AllTitlesGoMainFirstAndExtrasUnderTheirNumbers) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -260,7 +242,7 @@ TEST(Extract, AllTitlesGoMainFirstAndExtrasUnderTheirNumbers) {
     Extractor extractor;
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -279,12 +261,12 @@ TEST(Extract, AllTitlesGoMainFirstAndExtrasUnderTheirNumbers) {
 }
 
 TEST(Extract, RequestedTitlesOverrideTheOptionsAndAnUnknownOneFailsTheJob) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Extractor extractor;
     JobQueue q(options(dir), nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image(), .titles = {3}});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image(), .titles = {3}});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -293,7 +275,8 @@ TEST(Extract, RequestedTitlesOverrideTheOptionsAndAnUnknownOneFailsTheJob) {
     EXPECT_EQ(titles[0].title, 3);
     EXPECT_EQ(text_of(job->output), title_content(title(3)));
 
-    auto bad = q.submit(JobRequest{.drive = "", .source = dvd_image(), .titles = {1, 9}});
+    auto bad =
+        q.submit(JobRequest{.drive = "", .source = test::dvd_video_image(), .titles = {1, 9}});
     q.wait_idle();
     job = q.job(bad);
     EXPECT_EQ(job->state, JobState::failed);
@@ -301,19 +284,19 @@ TEST(Extract, RequestedTitlesOverrideTheOptionsAndAnUnknownOneFailsTheJob) {
 }
 
 TEST(Extract, KeepImageKeepsTheImageBesideTheFolder) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.keep_image = true;
     Extractor extractor;
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
     fs::path image = dir / "library" / (std::string(label) + ".iso");
-    EXPECT_EQ(read_file(image), read_file(dvd_image()));
+    EXPECT_EQ(read_file(image), read_file(test::dvd_video_image()));
     EXPECT_EQ(job->artifacts[0].state, ArtifactState::kept);
     EXPECT_EQ(job->artifacts[0].path, image);
 
@@ -325,13 +308,13 @@ TEST(Extract, KeepImageKeepsTheImageBesideTheFolder) {
     std::string name = std::string(folder_name) + " (2)";
     EXPECT_EQ(job->output, dir / "library" / name / (name + ".mkv"));
     EXPECT_EQ(text_of(job->output), title_content(title(2)));
-    EXPECT_EQ(read_file(image), read_file(dvd_image())) << "the kept image stays";
+    EXPECT_EQ(read_file(image), read_file(test::dvd_video_image())) << "the kept image stays";
 }
 
 // A folder name already taken: numbered, or with on_exists = "fail" the job fails and the image
 // stays; nothing is written into the existing folder.
 TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     fs::path taken = c.library / folder_name;
@@ -340,7 +323,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
     {
         JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                    extractor.function());
-        auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+        auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
         q.wait_idle();
         auto job = q.job(id);
         ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -353,7 +336,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
     fs::create_directories(c.library / folder_name);
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     EXPECT_EQ(job->state, JobState::failed);
@@ -363,7 +346,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
 }
 
 TEST(Extract, AFailedTitleEndsOkWithErrorsAndKeepsTheImage) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -372,7 +355,7 @@ TEST(Extract, AFailedTitleEndsOkWithErrorsAndKeepsTheImage) {
     extractor.fail(2);
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -420,7 +403,7 @@ TEST(Extract, ADataDiscStaysAnImage) {
 // The drive is let go when the acquire stage ends: a second disc in the same drive starts while
 // the first job still extracts, and with max_extract = 1 its extraction waits for the first.
 TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.max_extract = 1;
@@ -429,7 +412,7 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
     Events events;
     JobQueue q(c, &events, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto first = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+    auto first = q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()});
     extractor.wait_blocked(1);
     fs::path lib = dir / "library";
     EXPECT_TRUE(fs::is_directory(lib / (std::string(folder_name) + ".part")));
@@ -437,7 +420,8 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
         << "nothing under the final name before all is done";
 
     std::uint64_t second = 0;
-    ASSERT_NO_THROW(second = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()}))
+    ASSERT_NO_THROW(second =
+                        q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()}))
         << "the drive is free once the first job's acquire stage ended";
     // The second acquires (rips the disc) while the first extracts, then waits for the slot.
     ASSERT_TRUE(events.wait([&] { return std::ranges::count(events.acquired, second) == 1; }));
@@ -458,13 +442,13 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
 }
 
 TEST(Extract, ACancelDuringExtractionDropsTheTitlesAndKeepsTheImage) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Extractor extractor;
     extractor.block(1);
     JobQueue q(options(dir), nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     extractor.wait_blocked(1);
     EXPECT_TRUE(q.cancel(id));
     q.wait_idle();
@@ -480,14 +464,14 @@ TEST(Extract, ACancelDuringExtractionDropsTheTitlesAndKeepsTheImage) {
 // being written) goes on from the kept image without the disc, and writes only the titles that
 // were not finished.
 TEST(Extract, ARestartRedoesOnlyTheUnfinishedTitles) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
     c.video.min_length = 5s;
     // The source vanishes after the acquire stage: the restart cannot read it again.
     fs::path source = dir / "disc.iso";
-    fs::copy_file(dvd_image(), source);
+    fs::copy_file(test::dvd_video_image(), source);
     std::uint64_t id = 0;
     {
         Extractor extractor;
@@ -525,7 +509,7 @@ TEST(Extract, ARestartRedoesOnlyTheUnfinishedTitles) {
 // it writes the second title (the first is written, the journal says so). A new queue over the
 // same state directory goes on from the image and writes only the unfinished titles.
 TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -555,7 +539,7 @@ TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
                        progress(bytes.size());
                    });
         queue = &q;
-        q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+        q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()});
         q.wait_idle();
         ::_exit(2);  // not reached: the parent kills it first
     }
@@ -593,13 +577,13 @@ TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
 // journal said so, is not written again. The job's disc image was handed over open: after the
 // restart it goes on all the same, from the image in the library.
 TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     fs::path lib = c.library;
     fs::path image = lib / "MOVIE.iso";
     fs::create_directories(lib);
-    fs::copy_file(dvd_image(), image);
+    fs::copy_file(test::dvd_video_image(), image);
     JobInfo job;
     job.id = 1;
     job.state = JobState::running;
@@ -632,7 +616,7 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
 // (whose new extras/ entry is synced first), the folder is renamed only after that and its parent
 // synced, and the image is removed only after the folder was published.
 TEST(Extract, TitlesAreDurableBeforeTheFolderIsPublishedAndTheImageRemoved) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -642,7 +626,7 @@ TEST(Extract, TitlesAreDurableBeforeTheFolderIsPublishedAndTheImageRemoved) {
     Extractor extractor;
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     ASSERT_EQ(q.job(id)->state, JobState::done) << q.job(id)->result->reason;
     auto calls = rec.calls();

@@ -11,7 +11,7 @@
 #include <array>
 #include <fstream>
 
-#include "dvd_images.hpp"
+#include "support/dvd_images.hpp"
 
 namespace freemkv {
 namespace {

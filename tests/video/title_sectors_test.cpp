@@ -12,8 +12,8 @@
 #include <regex>
 #include <sstream>
 
-#include "dvd_images.hpp"
 #include "dvd_titles.hpp"
+#include "support/dvd_images.hpp"
 
 namespace freemkv {
 namespace {
