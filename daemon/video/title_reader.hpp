@@ -65,7 +65,7 @@ class TitleReader {
     const DvdImage& image_;
     std::string name_;
     TitleInfo title_;
-    DvdImage::Extent vobs_;
+    TitleVobs vobs_;
     std::vector<CellTiming> timings_;
     std::vector<std::int64_t> cell_offsets_;  // the stream offset where each cell starts
     std::size_t cell_ = 0;

@@ -10,6 +10,7 @@
 #include "job_object.hpp"
 #include "job_queue.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/dvd_images.hpp"
 
 namespace freemkv::bus {
 namespace {
@@ -19,14 +20,6 @@ using test::quote;
 using test::sh;
 using test::TempDir;
 namespace fs = std::filesystem;
-
-fs::path dvd_image() {
-#ifdef FREEMKV_DVD_VIDEO_ISO
-    return FREEMKV_DVD_VIDEO_ISO;
-#else
-    return {};
-#endif
-}
 
 // Holds every title at the gate until released; remembers the last JobInfo reported.
 struct Gate : JobListener {
@@ -54,12 +47,7 @@ struct Gate : JobListener {
 };
 
 TEST(JobArtifacts, AnExtractingJobShowsPhaseExtractAndItsArtifactsOnTheBus) {
-    if (dvd_image().empty()) {
-        if (test::in_ci()) {
-            FAIL() << "the test DVD-Video image could not be made";
-        }
-        GTEST_SKIP() << "SKIPPED LOUDLY: the test DVD-Video image could not be made";
-    }
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions options;
     options.library = dir / "library";
@@ -69,7 +57,7 @@ TEST(JobArtifacts, AnExtractingJobShowsPhaseExtractAndItsArtifactsOnTheBus) {
     Gate gate;
     JobQueue queue(options, &gate, JobQueue::Interrupted::requeue, real_file_system(),
                    gate.extractor());
-    auto id = queue.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+    auto id = queue.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()});
     JobInfo extracting;
     {
         std::unique_lock l(gate.m);
@@ -98,7 +86,7 @@ TEST(JobArtifacts, AnExtractingJobShowsPhaseExtractAndItsArtifactsOnTheBus) {
     EXPECT_EQ(get("Phase"), "s \"extract\"\n");
     EXPECT_EQ(get("State"), "s \"running\"\n");
     EXPECT_EQ(get("OutputPath"), "s \"" + main + "\"\n");
-    std::string image_bytes = std::to_string(fs::file_size(dvd_image()));
+    std::string image_bytes = std::to_string(fs::file_size(test::dvd_video_image()));
     std::string artifacts = get("Artifacts");
     EXPECT_TRUE(artifacts.starts_with(
         "a(ssssttid) 2 \"image\" \"" + lib + "/FREEMKV_TEST_DVD.iso\" \"published\" \"\" " +

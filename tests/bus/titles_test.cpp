@@ -18,6 +18,7 @@
 #include "dvd_titles.hpp"
 #include "main_feature.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/dvd_images.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
@@ -29,33 +30,6 @@ using namespace test;
 using Dict = std::map<std::string, sdbus::Variant>;
 using Options = std::map<std::string, sdbus::Variant>;
 using Audio = std::vector<sdbus::Struct<std::string, std::string, std::uint16_t>>;
-
-fs::path dvd_image() {
-#ifdef FREEMKV_DVD_VIDEO_ISO
-    return FREEMKV_DVD_VIDEO_ISO;
-#else
-    return {};
-#endif
-}
-
-#ifdef FREEMKV_DVD_VIDEO_MISSING
-#define FREEMKV_DVD_VIDEO_MISSING_TOOLS FREEMKV_DVD_VIDEO_MISSING
-#else
-#define FREEMKV_DVD_VIDEO_MISSING_TOOLS ""
-#endif
-
-#define REQUIRE_DVD_IMAGE()                                                                      \
-    do {                                                                                         \
-        if (dvd_image().empty()) {                                                               \
-            std::string why = "the test DVD-Video image needs " FREEMKV_DVD_VIDEO_MISSING_TOOLS  \
-                              " (tools/install-deps installs them)";                             \
-            if (::freemkv::test::in_ci()) {                                                      \
-                FAIL() << why;                                                                   \
-            }                                                                                    \
-            GTEST_SKIP() << "SKIPPED LOUDLY: " << why;                                           \
-        }                                                                                        \
-        ASSERT_TRUE(fs::exists(dvd_image())) << dvd_image() << " is missing: run through meson"; \
-    } while (0)
 
 // One method call from this process, its answer or its error's name.
 struct Call {
@@ -179,13 +153,13 @@ void expect_as_listed(const std::vector<Dict>& got, const fs::path& image) {
 }
 
 TEST(ListTitles, AnImagePathGivesWhatItsIfosSay) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Service service(dir);
     Client client(service);
-    Call listed = client.list_titles(dvd_image().string());
+    Call listed = client.list_titles(test::dvd_video_image().string());
     ASSERT_EQ(listed.error, "") << listed.message;
-    expect_as_listed(listed.titles, dvd_image());
+    expect_as_listed(listed.titles, test::dvd_video_image());
     // The generated disc: three titles, the first the movie.
     ASSERT_EQ(listed.titles.size(), 3u);
     EXPECT_TRUE(value<bool>(listed.titles[0], "main"));
@@ -225,10 +199,10 @@ TEST(ListTitles, WhatIsNoDvdVideoGetsNamedErrors) {
 }
 
 TEST(ListTitlesImage, ReadsThroughTheDescriptorOnly) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     fs::path copy = dir / "disc.iso";
-    fs::copy_file(dvd_image(), copy);
+    fs::copy_file(test::dvd_video_image(), copy);
     Service service(dir);
     Client client(service);
 
@@ -239,7 +213,7 @@ TEST(ListTitlesImage, ReadsThroughTheDescriptorOnly) {
     Call listed = client.list_titles_image(fd);
     ::close(fd);
     ASSERT_EQ(listed.error, "") << listed.message;
-    expect_as_listed(listed.titles, dvd_image());
+    expect_as_listed(listed.titles, test::dvd_video_image());
 }
 
 TEST(ListTitlesImage, WhatIsNoDvdVideoImageIsRefusedWithANamedError) {
@@ -269,12 +243,12 @@ TEST(ListTitlesImage, WhatIsNoDvdVideoImageIsRefusedWithANamedError) {
 // there) holds up no other call: the reading is the worker's, not the loop's.
 TEST(ListTitles, AHangingImageHoldsUpNoOtherCall) {
     FREEMKV_REQUIRE_ROOT();
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     fs::path gate = dir / "gate";
     fs::path log = dir / "faultfs.log";
     std::ofstream(gate).close();
-    FaultFs faultfs(dvd_image(),
+    FaultFs faultfs(test::dvd_video_image(),
                     "--read-only --stat-gate " + gate.string() + " --log " + log.string());
     Service service(dir);
 
@@ -295,7 +269,7 @@ TEST(ListTitles, AHangingImageHoldsUpNoOtherCall) {
     EXPECT_TRUE(queue_length.ok()) << queue_length.output;
     EXPECT_FALSE(done_early) << "ListTitles ended before the gate opened";
     ASSERT_EQ(listed.error, "") << listed.message;
-    expect_as_listed(listed.titles, dvd_image());
+    expect_as_listed(listed.titles, test::dvd_video_image());
 }
 
 // --- StartRip's titles option ---
@@ -363,14 +337,14 @@ Shell ctl(const Service& service, const std::string& args) {
 }
 
 TEST(FreemkvctlTitles, ATableAndJsonOfTheImagesTitles) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     // In a directory the daemon could not read by path: freemkvctl hands the image over open.
     fs::path copy = dir / "private" / "disc.iso";
     fs::create_directory(dir / "private");
-    fs::copy_file(dvd_image(), copy);
+    fs::copy_file(test::dvd_video_image(), copy);
     Service service(dir);
-    std::vector<TitleInfo> expected = list_titles(dvd_image());
+    std::vector<TitleInfo> expected = list_titles(test::dvd_video_image());
     ASSERT_EQ(expected.size(), 3u);
 
     Shell table = ctl(service, "titles " + quote(copy.string()));

@@ -8,8 +8,8 @@
 #include <chrono>
 
 #include "support/bus_fixture.hpp"
+#include "support/dvd_images.hpp"
 #include "support/test_support.hpp"
-#include "video/dvd_images.hpp"
 
 namespace freemkv {
 namespace {

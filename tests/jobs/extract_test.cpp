@@ -23,6 +23,7 @@
 #include "mapfile.hpp"
 #include "publish_dir.hpp"
 #include "ripper.hpp"
+#include "support/dvd_images.hpp"
 #include "support/recording_file_system.hpp"
 #include "support/test_support.hpp"
 #include "title_naming.hpp"
@@ -36,25 +37,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using test::read_file;
 using test::TempDir;
-
-fs::path dvd_image() {
-#ifdef FREEMKV_DVD_VIDEO_ISO
-    return FREEMKV_DVD_VIDEO_ISO;
-#else
-    return {};
-#endif
-}
-
-#define REQUIRE_DVD_IMAGE()                                                                 \
-    do {                                                                                    \
-        if (dvd_image().empty()) {                                                          \
-            if (::freemkv::test::in_ci()) {                                                 \
-                FAIL() << "the test DVD-Video image could not be made (tools missing)";     \
-            }                                                                               \
-            GTEST_SKIP() << "SKIPPED LOUDLY: the test DVD-Video image could not be made "   \
-                            "(tools/install-deps installs ffmpeg, dvdauthor, genisoimage)"; \
-        }                                                                                   \
-    } while (0)
 
 constexpr const char* label = "FREEMKV_TEST_DVD";
 // The folder of its titles: the label made readable (readable_label).
@@ -80,7 +62,7 @@ std::string text_of(const fs::path& p) {
 }
 
 const TitleInfo& title(int number) {
-    static const std::vector<TitleInfo> titles = list_titles(dvd_image());
+    static const std::vector<TitleInfo> titles = list_titles(test::dvd_video_image());
     return titles.at(static_cast<std::size_t>(number - 1));
 }
 
@@ -222,13 +204,13 @@ std::vector<Artifact> titles_of(const JobInfo& job) {
 }
 
 TEST(Extract, ADvdVideoBecomesItsMainFeatureInAFolderAndTheImageGoes) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Extractor extractor;
     Events events;
     JobQueue q(options(dir), &events, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -256,7 +238,7 @@ TEST(Extract, ADvdVideoBecomesItsMainFeatureInAFolderAndTheImageGoes) {
 }
 
 TEST(Extract, AllTitlesGoMainFirstAndExtrasUnderTheirNumbers) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -264,7 +246,7 @@ TEST(Extract, AllTitlesGoMainFirstAndExtrasUnderTheirNumbers) {
     Extractor extractor;
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -283,12 +265,12 @@ TEST(Extract, AllTitlesGoMainFirstAndExtrasUnderTheirNumbers) {
 }
 
 TEST(Extract, RequestedTitlesOverrideTheOptionsAndAnUnknownOneFailsTheJob) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Extractor extractor;
     JobQueue q(options(dir), nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image(), .titles = {3}});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image(), .titles = {3}});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -297,7 +279,8 @@ TEST(Extract, RequestedTitlesOverrideTheOptionsAndAnUnknownOneFailsTheJob) {
     EXPECT_EQ(titles[0].title, 3);
     EXPECT_EQ(text_of(job->output), title_content(title(3)));
 
-    auto bad = q.submit(JobRequest{.drive = "", .source = dvd_image(), .titles = {1, 9}});
+    auto bad =
+        q.submit(JobRequest{.drive = "", .source = test::dvd_video_image(), .titles = {1, 9}});
     q.wait_idle();
     job = q.job(bad);
     EXPECT_EQ(job->state, JobState::failed);
@@ -305,19 +288,19 @@ TEST(Extract, RequestedTitlesOverrideTheOptionsAndAnUnknownOneFailsTheJob) {
 }
 
 TEST(Extract, KeepImageKeepsTheImageBesideTheFolder) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.keep_image = true;
     Extractor extractor;
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
     fs::path image = dir / "library" / (std::string(label) + ".iso");
-    EXPECT_EQ(read_file(image), read_file(dvd_image()));
+    EXPECT_EQ(read_file(image), read_file(test::dvd_video_image()));
     EXPECT_EQ(job->artifacts[0].state, ArtifactState::kept);
     EXPECT_EQ(job->artifacts[0].path, image);
 
@@ -329,13 +312,13 @@ TEST(Extract, KeepImageKeepsTheImageBesideTheFolder) {
     std::string name = std::string(folder_name) + " (2)";
     EXPECT_EQ(job->output, dir / "library" / name / (name + ".mkv"));
     EXPECT_EQ(text_of(job->output), title_content(title(2)));
-    EXPECT_EQ(read_file(image), read_file(dvd_image())) << "the kept image stays";
+    EXPECT_EQ(read_file(image), read_file(test::dvd_video_image())) << "the kept image stays";
 }
 
 // A folder name already taken: numbered, or with on_exists = "fail" the job fails and the image
 // stays; nothing is written into the existing folder.
 TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     fs::path taken = c.library / folder_name;
@@ -344,7 +327,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
     {
         JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                    extractor.function());
-        auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+        auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
         q.wait_idle();
         auto job = q.job(id);
         ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -357,7 +340,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
     fs::create_directories(c.library / folder_name);
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     EXPECT_EQ(job->state, JobState::failed);
@@ -367,7 +350,7 @@ TEST(Extract, ATakenFolderNameIsNumberedOrRefused) {
 }
 
 TEST(Extract, AFailedTitleEndsOkWithErrorsAndKeepsTheImage) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -376,7 +359,7 @@ TEST(Extract, AFailedTitleEndsOkWithErrorsAndKeepsTheImage) {
     extractor.fail(2);
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -424,7 +407,7 @@ TEST(Extract, ADataDiscStaysAnImage) {
 // The drive is let go when the acquire stage ends: a second disc in the same drive starts while
 // the first job still extracts, and with max_extract = 1 its extraction waits for the first.
 TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.max_extract = 1;
@@ -433,7 +416,7 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
     Events events;
     JobQueue q(c, &events, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto first = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+    auto first = q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()});
     extractor.wait_blocked(1);
     fs::path lib = dir / "library";
     EXPECT_TRUE(fs::is_directory(lib / (std::string(folder_name) + ".part")));
@@ -441,7 +424,8 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
         << "nothing under the final name before all is done";
 
     std::uint64_t second = 0;
-    ASSERT_NO_THROW(second = q.submit(JobRequest{.drive = "sr0", .source = dvd_image()}))
+    ASSERT_NO_THROW(second =
+                        q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()}))
         << "the drive is free once the first job's acquire stage ended";
     // The second acquires (rips the disc) while the first extracts, then waits for the slot.
     ASSERT_TRUE(events.wait([&] { return std::ranges::count(events.acquired, second) == 1; }));
@@ -462,13 +446,13 @@ TEST(Extract, TheDriveIsFreeDuringExtractionAndMaxExtractSerialisesIt) {
 }
 
 TEST(Extract, ACancelDuringExtractionDropsTheTitlesAndKeepsTheImage) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Extractor extractor;
     extractor.block(1);
     JobQueue q(options(dir), nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     extractor.wait_blocked(1);
     EXPECT_TRUE(q.cancel(id));
     q.wait_idle();
@@ -484,14 +468,14 @@ TEST(Extract, ACancelDuringExtractionDropsTheTitlesAndKeepsTheImage) {
 // being written) goes on from the kept image without the disc, and writes only the titles that
 // were not finished.
 TEST(Extract, ARestartRedoesOnlyTheUnfinishedTitles) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
     c.video.min_length = 5s;
     // The source vanishes after the acquire stage: the restart cannot read it again.
     fs::path source = dir / "disc.iso";
-    fs::copy_file(dvd_image(), source);
+    fs::copy_file(test::dvd_video_image(), source);
     std::uint64_t id = 0;
     {
         Extractor extractor;
@@ -529,7 +513,7 @@ TEST(Extract, ARestartRedoesOnlyTheUnfinishedTitles) {
 // it writes the second title (the first is written, the journal says so). A new queue over the
 // same state directory goes on from the image and writes only the unfinished titles.
 TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -559,7 +543,7 @@ TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
                        progress(bytes.size());
                    });
         queue = &q;
-        q.submit(JobRequest{.drive = "sr0", .source = dvd_image()});
+        q.submit(JobRequest{.drive = "sr0", .source = test::dvd_video_image()});
         q.wait_idle();
         ::_exit(2);  // not reached: the parent kills it first
     }
@@ -597,13 +581,13 @@ TEST(Extract, AKillDuringExtractionRedoesOnlyTheUnfinishedTitles) {
 // journal said so, is not written again. The job's disc image was handed over open: after the
 // restart it goes on all the same, from the image in the library.
 TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     fs::path lib = c.library;
     fs::path image = lib / "MOVIE.iso";
     fs::create_directories(lib);
-    fs::copy_file(dvd_image(), image);
+    fs::copy_file(test::dvd_video_image(), image);
     JobInfo job;
     job.id = 1;
     job.state = JobState::running;
@@ -636,14 +620,14 @@ TEST(Extract, ATitlePublishedBeforeTheJournalSaidSoIsKept) {
 // ETA, as the acquire phase does. The test extractor reports half its title, then waits at the
 // gate: the report it made before waiting is the one the listener holds.
 TEST(Extract, TheExtractPhaseReportsARateAndAnEta) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     Extractor extractor;
     extractor.block(1);
     Events events;
     JobQueue q(options(dir), &events, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     extractor.wait_blocked(1);
     {
         std::lock_guard l(events.m);
@@ -661,7 +645,7 @@ TEST(Extract, TheExtractPhaseReportsARateAndAnEta) {
 // The matroska muxer ends by seeking back to finish its header: the title's artifact counts the
 // file's bytes, not the position the last write left.
 TEST(Extract, ATitleThatEndsWithASeekBackCountsTheWholeFile) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     auto extractor = [](const fs::path&, const TitleInfo&, OutputFile& out,
                         const TitleProgress& progress, std::stop_token) {
@@ -673,7 +657,7 @@ TEST(Extract, ATitleThatEndsWithASeekBackCountsTheWholeFile) {
     };
     JobQueue q(options(dir), nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor);
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     auto job = q.job(id);
     ASSERT_EQ(job->state, JobState::done) << job->result->reason;
@@ -689,7 +673,7 @@ TEST(Extract, ATitleThatEndsWithASeekBackCountsTheWholeFile) {
 // for its extract stage. The queue made over `c` runs it.
 void journal_damaged_job(const QueueOptions& c, const fs::path& image, SectorRange bad,
                          const std::vector<int>& chosen) {
-    fs::copy_file(dvd_image(), image);
+    fs::copy_file(test::dvd_video_image(), image);
     std::uint64_t size = fs::file_size(image);
     Mapfile map(size);
     map.set(0, size, BlockStatus::finished);
@@ -714,13 +698,13 @@ std::uint64_t cell_start(const fs::path& image, const TitleInfo& t, std::size_t 
 // Unreadable sectors inside the main feature: its artifact counts the seconds lost (about its
 // share of the title's sectors), the job ends ok-with-errors saying so, image and map stay.
 TEST(Extract, ABadRangeInsideATitleIsVideoLostAndKeepsImageAndMap) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     fs::path image = c.library / "MOVIE.iso";
     const TitleInfo& t = title(1);
     const std::uint64_t bad = 200;
-    journal_damaged_job(c, image, {cell_start(dvd_image(), t, 0) + 100, bad}, {1});
+    journal_damaged_job(c, image, {cell_start(test::dvd_video_image(), t, 0) + 100, bad}, {1});
 
     Extractor extractor;
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
@@ -746,13 +730,13 @@ TEST(Extract, ABadRangeInsideATitleIsVideoLostAndKeepsImageAndMap) {
 // Unreadable sectors only in a title not chosen (title 2, the main feature chosen): nothing lost,
 // the job is ok, and image and map go.
 TEST(Extract, ABadRangeOutsideTheChosenTitlesLosesNothing) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     fs::path image = c.library / "MOVIE.iso";
-    std::uint64_t first = cell_start(dvd_image(), title(2), 0);
+    std::uint64_t first = cell_start(test::dvd_video_image(), title(2), 0);
     for (std::size_t i = 0; i < title(1).cells.size(); ++i) {
-        std::uint64_t start = cell_start(dvd_image(), title(1), i);
+        std::uint64_t start = cell_start(test::dvd_video_image(), title(1), i);
         std::uint64_t end = start + title(1).cells[i].last_sector - title(1).cells[i].first_sector;
         ASSERT_TRUE(first + 10 < start || first > end) << "title 2's cell is not title 1's";
     }
@@ -778,7 +762,7 @@ TEST(Extract, ABadRangeOutsideTheChosenTitlesLosesNothing) {
 // (whose new extras/ entry is synced first), the folder is renamed only after that and its parent
 // synced, and the image is removed only after the folder was published.
 TEST(Extract, TitlesAreDurableBeforeTheFolderIsPublishedAndTheImageRemoved) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     QueueOptions c = options(dir);
     c.video.titles = TitleSelection::all;
@@ -788,7 +772,7 @@ TEST(Extract, TitlesAreDurableBeforeTheFolderIsPublishedAndTheImageRemoved) {
     Extractor extractor;
     JobQueue q(c, nullptr, JobQueue::Interrupted::requeue, real_file_system(),
                extractor.function());
-    auto id = q.submit(JobRequest{.drive = "", .source = dvd_image()});
+    auto id = q.submit(JobRequest{.drive = "", .source = test::dvd_video_image()});
     q.wait_idle();
     ASSERT_EQ(q.job(id)->state, JobState::done) << q.job(id)->result->reason;
     auto calls = rec.calls();

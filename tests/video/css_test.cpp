@@ -11,7 +11,8 @@
 #include <array>
 #include <fstream>
 
-#include "dvd_images.hpp"
+#include "support/dvd_images.hpp"
+#include "support/without_reopen_rights.hpp"
 
 namespace freemkv {
 namespace {
@@ -70,6 +71,20 @@ Protection detect(const std::filesystem::path& image) {
     Protection p = detect_css(fd, image);
     ::close(fd);
     return p;
+}
+
+// StartRipImage's check reads the caller's descriptor, which the daemon may not open itself.
+TEST(Css, AHandedOverCssImageIsFoundWithoutOpeningItAgain) {
+    REQUIRE_DVD_IMAGES();
+    test::TempDir dir;
+    auto image = dir / "handed-over.iso";
+    std::filesystem::copy_file(test::dvd_css_image(), image);
+    int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    std::string failed =
+        test::without_reopen_rights(image, [&] { return detect_css(fd, image).css; });
+    ::close(fd);
+    EXPECT_EQ(failed, "");
 }
 
 TEST(Css, TheGeneratedDiscIsClear) {

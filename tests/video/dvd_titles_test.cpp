@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "main_feature.hpp"
+#include "support/dvd_images.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
@@ -23,37 +24,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-
-// The image tests/fixtures/make-dvd wrote (see there for what is on it), or a skip naming the
-// missing tools; under CI a skip is a failure.
-std::filesystem::path dvd_image() {
-#ifdef FREEMKV_DVD_VIDEO_ISO
-    return FREEMKV_DVD_VIDEO_ISO;
-#else
-    return {};
-#endif
-}
-
-#ifdef FREEMKV_DVD_VIDEO_MISSING
-#define FREEMKV_DVD_VIDEO_MISSING_TOOLS FREEMKV_DVD_VIDEO_MISSING
-#else
-#define FREEMKV_DVD_VIDEO_MISSING_TOOLS ""
-#endif
-
-#define REQUIRE_DVD_IMAGE()                                                                     \
-    do {                                                                                        \
-        if (dvd_image().empty()) {                                                              \
-            std::string why = "the test DVD-Video image needs " FREEMKV_DVD_VIDEO_MISSING_TOOLS \
-                              " (tools/install-deps installs them)";                            \
-            if (::freemkv::test::in_ci()) {                                                     \
-                FAIL() << why;                                                                  \
-            }                                                                                   \
-            GTEST_SKIP() << "SKIPPED LOUDLY: " << why;                                          \
-        }                                                                                       \
-        ASSERT_TRUE(std::filesystem::exists(dvd_image()))                                       \
-            << dvd_image() << " is missing: run the test through meson (meson test -C build "   \
-            << "dvd_titles_test), which makes it";                                              \
-    } while (0)
 
 // Durations come from the IFO, which rounds to whole frames (40 ms in PAL).
 void expect_duration(std::chrono::milliseconds actual, std::chrono::milliseconds expected) {
@@ -70,8 +40,8 @@ std::vector<std::string> languages(const TitleInfo& title) {
 }
 
 TEST(DvdTitles, ListsTheGeneratedDiscsThreeTitles) {
-    REQUIRE_DVD_IMAGE();
-    auto titles = list_titles(dvd_image());
+    REQUIRE_DVD_VIDEO_IMAGE();
+    auto titles = list_titles(test::dvd_video_image());
     ASSERT_EQ(titles.size(), 3u);
 
     const TitleInfo& movie = titles[0];
@@ -121,8 +91,8 @@ TEST(DvdTitles, ListsTheGeneratedDiscsThreeTitles) {
 // What the remux takes from the IFO: stream ids, chapter entry cells, the video format and the
 // subtitle palette.
 TEST(DvdTitles, CarriesWhatTheRemuxNeeds) {
-    REQUIRE_DVD_IMAGE();
-    auto titles = list_titles(dvd_image());
+    REQUIRE_DVD_VIDEO_IMAGE();
+    auto titles = list_titles(test::dvd_video_image());
     ASSERT_EQ(titles.size(), 3u);
 
     const TitleInfo& movie = titles[0];
@@ -155,13 +125,13 @@ TEST(DvdTitles, CarriesWhatTheRemuxNeeds) {
 // Without a logger, libdvdread prints a banner about the missing libdvdcss on every open (to
 // stdout), and its errors to stderr.
 TEST(DvdTitles, WritesNothingToStdoutOrStderr) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     test::TempDir dir;
     auto not_a_dvd = dir / "data.iso";
     std::ofstream(not_a_dvd) << std::string(1 << 20, '\0');
     ::testing::internal::CaptureStdout();
     ::testing::internal::CaptureStderr();
-    auto titles = list_titles(dvd_image());
+    auto titles = list_titles(test::dvd_video_image());
     EXPECT_THROW(list_titles(not_a_dvd), DvdError);
     EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
     EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
@@ -224,10 +194,10 @@ Fd open_read_only(const std::filesystem::path& path) {
 // An image handed over open is read through its descriptor only: the path is gone by then, and
 // the descriptor's own offset is left where it was.
 TEST(DvdTitlesThroughADescriptor, SameTitlesAsByPath) {
-    REQUIRE_DVD_IMAGE();
+    REQUIRE_DVD_VIDEO_IMAGE();
     test::TempDir dir;
     auto copy = dir / "disc.iso";
-    std::filesystem::copy_file(dvd_image(), copy);
+    std::filesystem::copy_file(test::dvd_video_image(), copy);
     auto fd = open_read_only(copy);
     ASSERT_EQ(::lseek(fd.get(), 123, SEEK_SET), 123);
     std::filesystem::remove(copy);
@@ -237,7 +207,7 @@ TEST(DvdTitlesThroughADescriptor, SameTitlesAsByPath) {
     auto titles = list_titles(fd.get(), "disc.iso");
     EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
     EXPECT_EQ(::testing::internal::GetCapturedStdout(), "");
-    expect_same_titles(titles, list_titles(dvd_image()));
+    expect_same_titles(titles, list_titles(test::dvd_video_image()));
     EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), 123);
 }
 

@@ -19,9 +19,9 @@
 #include <system_error>
 #include <vector>
 
-#include "dvd_image.hpp"
 #include "dvd_titles.hpp"
 #include "page_cache.hpp"
+#include "support/dvd_images.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
 

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <vector>
 
-#include "dvd_image.hpp"
 #include "dvd_stream.hpp"
 #include "dvd_titles.hpp"
+#include "support/dvd_images.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {

@@ -12,8 +12,9 @@
 #include <regex>
 #include <sstream>
 
-#include "dvd_images.hpp"
 #include "dvd_titles.hpp"
+#include "support/dvd_images.hpp"
+#include "support/without_reopen_rights.hpp"
 
 namespace freemkv {
 namespace {
@@ -77,6 +78,22 @@ TEST(TitleSectors, ReadThroughADescriptorAsByPath) {
     auto through_fd = title_sector_map(fd, "handed-over");
     ::close(fd);
     EXPECT_EQ(through_fd, title_sector_map(test::dvd_video_image()));
+}
+
+// A handed-over image is read with the caller's rights: the daemon may not be able to open it.
+TEST(TitleSectors, ADescriptorIsReadWithoutOpeningTheImageAgain) {
+    REQUIRE_DVD_IMAGES();
+    test::TempDir dir;
+    auto image = dir / "handed-over.iso";
+    std::filesystem::copy_file(test::dvd_video_image(), image);
+    TitleSectorMap expected = title_sector_map(image);
+    ASSERT_FALSE(expected.empty());
+    int fd = ::open(image.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    std::string failed = test::without_reopen_rights(
+        image, [&] { return title_sector_map(fd, "handed-over") == expected; });
+    ::close(fd);
+    EXPECT_EQ(failed, "");
 }
 
 TEST(TitleSectors, AnImageThatIsNotADvdIsAClearError) {

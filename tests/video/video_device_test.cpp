@@ -10,10 +10,10 @@
 #include <chrono>
 
 #include "css.hpp"
-#include "dvd_images.hpp"
 #include "dvd_titles.hpp"
 #include "mapfile.hpp"
 #include "ripper.hpp"
+#include "support/dvd_images.hpp"
 #include "video_lost.hpp"
 
 namespace freemkv {

@@ -8,8 +8,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "dvd_images.hpp"
 #include "dvd_titles.hpp"
+#include "support/dvd_images.hpp"
 
 namespace freemkv {
 namespace {
