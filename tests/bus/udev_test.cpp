@@ -11,6 +11,7 @@
 
 #include "mapfile.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/dvd_images.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
 
@@ -346,14 +347,6 @@ TEST(Udev, AQueuedDiscThatIsTakenOutIsNotRipped) {
     EXPECT_EQ(watcher.ended().back().result, "ok");
 }
 
-fs::path dvd_video_image() {
-#ifdef FREEMKV_DVD_VIDEO_ISO
-    return FREEMKV_DVD_VIDEO_ISO;
-#else
-    return {};
-#endif
-}
-
 // The signal blocks dbus-monitor printed, in the order the bus delivered them: each starts with
 // its "signal time=..." line and holds the arguments' lines below it.
 std::vector<std::string> signal_blocks(const std::string& log) {
@@ -373,12 +366,10 @@ std::vector<std::string> signal_blocks(const std::string& log) {
 // extraction.
 TEST(Udev, AnInsertedDvdVideoEndsAsItsMainFeatureMkvAndTheDriveIsFreedFirst) {
     REQUIRE_ROOT_AND_UDEV();
-    if (dvd_video_image().empty()) {
-        FAIL() << "the test DVD-Video image could not be made (tools/install-deps)";
-    }
+    REQUIRE_DVD_VIDEO_IMAGE();
     TempDir dir;
     fs::path image = dir / "freemkvd-drive-dvd.iso";
-    fs::copy_file(dvd_video_image(), image);
+    fs::copy_file(test::dvd_video_image(), image);
     Service service(dir);
     DbusMonitor monitor(service, dir, "monitor");
     ManagerWatcher watcher(service.address(), true);
