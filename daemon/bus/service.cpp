@@ -113,9 +113,19 @@ CheckedImage image_path_request(const std::string& source, uid_t caller, bool sy
 
 // StartRipImage's checks of the descriptor (a worker's: fstat may wait on a FUSE or NFS server).
 // A block device comes back with only its number and name, for the loop to match to a drive.
-CheckedImage image_fd_request(std::shared_ptr<UniqueFd> image, uid_t caller) {
-    ImageFd checked = check_image_fd(image->get());
-    std::string name = fd_name(image->get());
+// A copy of a descriptor passed in a message, ours until the work on it ends (the message's copy
+// goes with the message). Throws sdbus::Error.
+std::shared_ptr<UniqueFd> keep_descriptor(int fd) {
+    auto kept = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!*kept) {
+        fail(api::error_failed, std::string("cannot keep the descriptor: ") + std::strerror(errno));
+    }
+    return kept;
+}
+
+// check_image_fd() with its refusals as named errors: an image or a block device, else throws.
+ImageFd checked_image_fd(int fd, const std::string& name) {
+    ImageFd checked = check_image_fd(fd);
     switch (checked.verdict) {
         case ImageFd::Verdict::unreadable:
             fail(api::error_not_authorized, name + ": " + checked.why);
@@ -125,6 +135,12 @@ CheckedImage image_fd_request(std::shared_ptr<UniqueFd> image, uid_t caller) {
         case ImageFd::Verdict::image:
             break;
     }
+    return checked;
+}
+
+CheckedImage image_fd_request(std::shared_ptr<UniqueFd> image, uid_t caller) {
+    std::string name = fd_name(image->get());
+    ImageFd checked = checked_image_fd(image->get(), name);
     JobRequest request;
     request.uid = caller;
     request.source = name;
@@ -313,11 +329,10 @@ void Service::start_rip(const std::string& source, uid_t caller, Reply reply,
 }
 
 void Service::start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int> titles) {
-    // Ours until the job ends; the message's copy goes with the message.
-    auto image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-    if (!*image) {
-        sdbus::Error e(api::error_failed,
-                       std::string("cannot keep the descriptor: ") + std::strerror(errno));
+    std::shared_ptr<UniqueFd> image;
+    try {
+        image = keep_descriptor(fd);
+    } catch (const sdbus::Error& e) {
         reply({}, &e);
         return;
     }
@@ -443,23 +458,17 @@ void Service::list_titles(const std::string& source, uid_t caller, TitlesReply r
 }
 
 void Service::list_titles_image(int fd, TitlesReply reply) {
-    auto image = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-    if (!*image) {
-        sdbus::Error e(api::error_failed,
-                       std::string("cannot keep the descriptor: ") + std::strerror(errno));
+    std::shared_ptr<UniqueFd> image;
+    try {
+        image = keep_descriptor(fd);
+    } catch (const sdbus::Error& e) {
         reply({}, &e);
         return;
     }
     titles_in_background(
         [image] {
-            ImageFd checked = check_image_fd(image->get());
             std::string name = fd_name(image->get());
-            if (checked.verdict == ImageFd::Verdict::unreadable) {
-                fail(api::error_not_authorized, name + ": " + checked.why);
-            }
-            if (checked.verdict == ImageFd::Verdict::refused) {
-                fail(api::error_invalid_args, name + ": " + checked.why);
-            }
+            checked_image_fd(image->get(), name);
             return freemkv::list_titles(image->get(), name);
         },
         std::move(reply));
