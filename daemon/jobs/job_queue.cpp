@@ -309,15 +309,18 @@ void JobQueue::set_options(const QueueOptions& options) {
     extract_slot_.notify_all();  // and max_extract
 }
 
-DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop) {
+DiscInfo JobQueue::prepare(JobInfo& job, const QueueOptions& options,
+                           std::shared_ptr<Descrambler>& descrambler, std::stop_token stop) {
     DiscInfo disc = job.request.image ? identify_disc(job.request.image->get(), job.request.source,
                                                       job.request.udev_props, stop)
                                       : identify_disc(job.request.source, job.request.udev_props,
                                                       job.request.file, stop);
     // Before a name is chosen or anything written: a disc that must not be ripped ends here.
-    if (auto refusal = protection_refusal(job.request, disc); !refusal.empty()) {
-        throw DiscError(job.request.source.string() + ": " + refusal);
+    ProtectionPlan protection = plan_protection(job.request, disc);
+    if (!protection.refusal.empty()) {
+        throw DiscError(job.request.source.string() + ": " + protection.refusal);
     }
+    descrambler = std::move(protection.descrambler);
     job.label = disc.label;
     job.identity = disc.identity;
     job.progress.bytes_total = disc.size_bytes;
@@ -481,7 +484,8 @@ RipResult JobQueue::acquire(JobInfo& job, const QueueOptions& options, RipObserv
     RipResult result;
     {
         const JobInfo recorded = job;  // the journal's name and disc, if it was re-queued
-        DiscInfo disc = prepare(job, options, stop);
+        std::shared_ptr<Descrambler> descrambler;
+        DiscInfo disc = prepare(job, options, descrambler, stop);
         auto published = published_before(recorded, job, disc, options);
         RipOptions rip_options = options.rip;
         rip_options.block_sectors =
@@ -489,6 +493,7 @@ RipResult JobQueue::acquire(JobInfo& job, const QueueOptions& options, RipObserv
         rip_options.identity = job.identity;
         rip_options.source_file = job.request.file;
         rip_options.source_fd = job.request.image ? job.request.image->get() : -1;
+        rip_options.descrambler = std::move(descrambler);
         spdlog::info("job {}: ripping {} to {}", id, job.request.source.string(),
                      job.output.string());
         result = published ? *published

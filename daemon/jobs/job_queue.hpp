@@ -15,11 +15,13 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "descrambler.hpp"
 #include "disc_info.hpp"
 #include "extract_stage.hpp"
 #include "file_system.hpp"
@@ -100,8 +102,10 @@ class JobQueue {
 
     void start_ready();  // caller holds mutex_
     void run(std::uint64_t id, std::stop_token stop);
-    // Identifies the disc and chooses the output path (the earlier one, to resume).
-    DiscInfo prepare(JobInfo& job, const QueueOptions& options, std::stop_token stop);
+    // Identifies the disc, decides on its protection (a CSS DVD's `descrambler`, or a refusal
+    // thrown as DiscError) and chooses the output path (the earlier one, to resume).
+    DiscInfo prepare(JobInfo& job, const QueueOptions& options,
+                     std::shared_ptr<Descrambler>& descrambler, std::stop_token stop);
     // The acquire stage: identify, name, rip into the image.
     RipResult acquire(JobInfo& job, const QueueOptions& options, RipObserver& forward,
                       std::stop_token stop);

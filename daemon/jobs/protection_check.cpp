@@ -4,11 +4,14 @@
 #include <spdlog/spdlog.h>
 
 #include "css.hpp"
+#include "css_descrambler.hpp"
+#include "dvd_titles.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
 
-std::string protection_refusal(const JobRequest& request, const DiscInfo& disc) {
+ProtectionPlan plan_protection(const JobRequest& request, const DiscInfo& disc,
+                               const char* dvdcss_library) {
     // A DVD-Video has a UDF file system (blkid reports the UDF bridge as "udf"). Blu-ray (AACS)
     // and CDs are out of scope; an image's type is only guessed from its size, so anything not
     // known to be a BD or CD is looked at. A disc whose start is unreadable is left to the rip:
@@ -37,18 +40,24 @@ std::string protection_refusal(const JobRequest& request, const DiscInfo& disc) 
         }
         return {};
     }
-    bool dvdcss = dvdcss_available();
-    if (dvdcss) {
-        // Decrypting during acquisition (authenticating with libdvdcss and reading the title
-        // VOBs through it) is not implemented: the image keeps the disc's scrambled sectors,
-        // which libdvdread with libdvdcss can still decrypt from the image.
-        spdlog::warn(
-            "{}: CSS-protected ({}); libdvdcss is present, the rip goes on but the "
-            "image's title VOBs stay scrambled (freemkvd does not decrypt while "
-            "ripping)",
-            request.source.string(), protection.evidence);
+    if (!dvdcss_available(dvdcss_library)) {
+        return {css_refusal(protection, false), nullptr};
     }
-    return css_refusal(protection, dvdcss);
+    spdlog::info("{}: CSS-protected ({}); it is ripped decrypted through libdvdcss",
+                 request.source.string(), protection.evidence);
+    try {
+        // libdvdcss opens a drive or an image by path (authenticating with the drive), and a
+        // caller's image only through its descriptor.
+        return {{},
+                std::make_shared<CssDescrambler>(request.source, request.image ? fd : -1,
+                                                 dvdcss_library)};
+    } catch (const DescrambleError& e) {
+        return {std::string("this DVD is CSS-protected and cannot be decrypted: ") + e.what(),
+                nullptr};
+    } catch (const DvdError& e) {
+        return {std::string("this DVD is CSS-protected, and its VOBs cannot be found: ") + e.what(),
+                nullptr};
+    }
 }
 
 }  // namespace freemkv

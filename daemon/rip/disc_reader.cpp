@@ -4,13 +4,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #include "block_device.hpp"
 #include "io_error.hpp"
 
 namespace freemkv {
+namespace {
+
+constexpr std::uint64_t kDescrambledSector = 2048;
+
+}  // namespace
 
 DiscReader::DiscReader(const std::filesystem::path& source, std::size_t max_read,
                        const FileId& expected)
@@ -72,14 +80,69 @@ bool DiscReader::still_present() const {
     }
 }
 
+void DiscReader::set_descrambler(std::shared_ptr<Descrambler> descrambler) {
+    descrambler_ = std::move(descrambler);
+}
+
 ReadStatus DiscReader::read(std::uint64_t pos, std::size_t n) {
-    std::span<std::byte> out(buffer_.get(), n);
     last_size_ = 0;
+    std::span<std::byte> out(buffer_.get(), n);
+    // With a descrambler, the read is cut where its runs begin and end: each piece is read by
+    // whoever can deliver it in the clear.
+    std::size_t done = 0;
+    while (done < n) {
+        std::uint64_t at = pos + done;
+        std::uint64_t piece_end = pos + n;
+        bool descrambled = false;
+        if (descrambler_) {
+            for (const SectorRun& run : descrambler_->runs()) {
+                std::uint64_t first = run.first * kDescrambledSector;
+                std::uint64_t end = run.end * kDescrambledSector;
+                if (end <= at) {
+                    continue;
+                }
+                descrambled = first <= at;
+                piece_end = std::min(piece_end, descrambled ? end : first);
+                break;
+            }
+        }
+        auto piece = out.subspan(done, piece_end - at);
+        ReadStatus status = descrambled ? read_descrambled(at, piece) : read_own(at, piece);
+        if (status != ReadStatus::ok) {
+            return status;
+        }
+        done += piece.size();
+    }
+    bytes_read_ += n;
+    last_size_ = n;
+    return ReadStatus::ok;
+}
+
+ReadStatus DiscReader::read_descrambled(std::uint64_t pos, std::span<std::byte> out) {
+    if (pos % kDescrambledSector != 0 || out.size() % kDescrambledSector != 0) {
+        throw std::logic_error(path_.string() + ": a read through the descrambler at byte " +
+                               std::to_string(pos) + " is not in whole 2048-byte sectors");
+    }
+    int error = descrambler_->read(pos / kDescrambledSector, out);
+    return error == 0 ? ReadStatus::ok : failed(error);
+}
+
+ReadStatus DiscReader::failed(int error) {
+    last_error_ = error;
+    switch (error) {
+        case ENOMEDIUM:
+        case ENXIO:
+        case ENODEV:
+            return ReadStatus::removed;
+        default:
+            return still_present() ? ReadStatus::bad : ReadStatus::removed;
+    }
+}
+
+ReadStatus DiscReader::read_own(std::uint64_t pos, std::span<std::byte> out) {
     // Drop whatever the cache holds for this range: a failed range must be read from the medium
-    // again, and a rip should not fill the cache with a disc it reads once.
-    // Without O_DIRECT, keep the cache out of the way: a failed range must be read from the medium
-    // again, and a rip should not fill the cache with a disc it reads once. The advice is best
-    // effort: if the kernel ignores it, only cache efficiency suffers.
+    // again, and a rip should not fill the cache with a disc it reads once. Without O_DIRECT the
+    // advice is best effort: if the kernel ignores it, only cache efficiency suffers.
     auto drop = [&] {
         if (direct_) {
             return;
@@ -112,20 +175,11 @@ ReadStatus DiscReader::read(std::uint64_t pos, std::size_t n) {
             }
         }
         // A short read inside the medium's size means it shrank or went away.
-        last_error_ = n == 0 ? ENXIO : errno;
+        int error = n == 0 ? ENXIO : errno;
         drop();
-        switch (last_error_) {
-            case ENOMEDIUM:
-            case ENXIO:
-            case ENODEV:
-                return ReadStatus::removed;
-            default:
-                return still_present() ? ReadStatus::bad : ReadStatus::removed;
-        }
+        return failed(error);
     }
     drop();
-    bytes_read_ += out.size();
-    last_size_ = n;
     return ReadStatus::ok;
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 
+#include "descrambler.hpp"
 #include "disc_info.hpp"
 #include "unique_fd.hpp"
 
@@ -35,6 +36,9 @@ class DiscReader {
     // Reads through a duplicate of `fd` (a caller's open image), never re-opening it by path:
     // buffered, since O_DIRECT can only be asked for at open. `name` is for messages.
     DiscReader(int fd, const std::filesystem::path& name, std::size_t max_read);
+
+    // From now on, reads the descrambler's runs through it (a CSS DVD's VOBs in the clear).
+    void set_descrambler(std::shared_ptr<Descrambler> descrambler);
 
     std::uint64_t size() const { return size_; }
     const std::filesystem::path& path() const { return path_; }
@@ -58,6 +62,9 @@ class DiscReader {
         void operator()(std::byte* p) const { std::free(p); }
     };
 
+    ReadStatus read_own(std::uint64_t pos, std::span<std::byte> out);
+    ReadStatus read_descrambled(std::uint64_t pos, std::span<std::byte> out);
+    ReadStatus failed(int error);
     std::uint64_t current_size() const;
     bool still_present() const;
 
@@ -66,6 +73,7 @@ class DiscReader {
     UniqueFd fd_;
     bool is_block_device_ = false;
     bool direct_ = false;
+    std::shared_ptr<Descrambler> descrambler_;
     std::unique_ptr<std::byte, Free> buffer_;
     std::size_t max_read_;
     std::size_t last_size_ = 0;

@@ -125,6 +125,9 @@ void Rip::open() {
         throw CannotStart(std::string("cannot read the disc: ") + e.what() + ": " +
                           e.code().message());
     }
+    if (o_.descrambler) {
+        reader_->set_descrambler(o_.descrambler);
+    }
     std::uint64_t size = reader_->size();
     if (size == 0 || size % o_.sector_size != 0) {
         throw CannotStart(source_.string() + " has size " + std::to_string(size) +
@@ -449,6 +452,11 @@ RipResult Rip::run() {
         spdlog::info("{}: {} pass took {:.1f} s, {} failed reads", source_.string(), name,
                      std::chrono::duration<double>(pass_->elapsed).count(), pass_->failed_reads);
     };
+    auto stop_resumable = [&](const std::exception& e) {
+        interrupt();
+        result_.outcome = RipOutcome::failed;
+        result_.reason = e.what();
+    };
     try {
         try {
             open();
@@ -461,9 +469,9 @@ RipResult Rip::run() {
             result_.outcome = RipOutcome::cancelled;
             result_.reason = "cancelled";
         } catch (const MediumRemoved& e) {
-            interrupt();
-            result_.outcome = RipOutcome::failed;
-            result_.reason = e.what();
+            stop_resumable(e);
+        } catch (const DescrambleError& e) {
+            stop_resumable(e);
         }
     } catch (const CannotStart& e) {
         result_.outcome = RipOutcome::failed;

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -31,6 +32,7 @@
 
 #include "async_writer.hpp"
 #include "chunk_policy.hpp"
+#include "descrambler.hpp"
 #include "disc_info.hpp"
 #include "enum_names.hpp"
 #include "file_system.hpp"
@@ -56,6 +58,9 @@ struct RipOptions {
     // An image a caller handed over open (the job keeps it open for the rip's life): read through
     // it, never by path. -1: open the source path.
     int source_fd = -1;
+    // Reads its runs in the clear (a CSS DVD's VOBs through libdvdcss); none: every sector as the
+    // source delivers it.
+    std::shared_ptr<Descrambler> descrambler;
     FileSystem* file_system = &real_file_system();  // syncs and renames of .part and .map
 };
 
