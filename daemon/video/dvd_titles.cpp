@@ -80,11 +80,15 @@ void add_streams(const vtsi_mat_t& mat, const pgc_t& pgc, TitleInfo& title) {
     for (int i = 0; i < mat.nr_of_vts_audio_streams && i < 8; ++i) {
         if (pgc.audio_control[i] & 0x8000) {
             const audio_attr_t& attr = mat.vts_audio_attr[i];
+            bool lpcm = attr.audio_format == 4;
             title.audio.push_back(
                 {.codec = codec_of(attr),
                  .channels = attr.channels + 1,
                  .language = language_of(attr.lang_type, attr.lang_code),
-                 .stream_id = audio_stream_id(attr, (pgc.audio_control[i] >> 8) & 7)});
+                 .stream_id = audio_stream_id(attr, (pgc.audio_control[i] >> 8) & 7),
+                 // quantization 0, 1, 2: 16, 20, 24 bits; sample_frequency 1: 96 kHz
+                 .bits = lpcm ? 16 + 4 * std::min<int>(attr.quantization, 2) : 16,
+                 .sample_rate = lpcm && attr.sample_frequency == 1 ? 96000 : 48000});
         }
     }
     // Each subpicture stream names its substream per display shape: 4:3 in bits 24-28, wide in

@@ -24,6 +24,7 @@ extern "C" {
 #include "avio.hpp"
 #include "dvd_stream.hpp"
 #include "iso639.hpp"
+#include "lpcm.hpp"
 #include "mpeg_timestamps.hpp"
 #include "title_reader.hpp"
 #include "vobsub.hpp"
@@ -114,6 +115,8 @@ struct Track {
     std::optional<std::size_t> cell;
     VideoTimestamps video{3600};
     AudioTimestamps audio;
+    std::unique_ptr<LpcmConverter> lpcm;  // DVD LPCM, converted to plain PCM
+    int sample_rate = 48000;
 };
 
 // 90 kHz ticks of one frame of the audio codec the stream id names (48 kHz on DVD).
@@ -251,7 +254,9 @@ class Remuxer {
         video_track.video = VideoTimestamps(video_track.frame_duration);
 
         for (const AudioStream& audio : title_.audio) {
-            AVCodecID codec = audio_codec(audio.stream_id);
+            bool lpcm = audio.stream_id >= 0xa0 && audio.stream_id <= 0xaf;
+            AVCodecID codec =
+                lpcm ? LpcmConverter::output_codec(audio.bits) : audio_codec(audio.stream_id);
             if (codec == AV_CODEC_ID_NONE) {
                 spdlog::warn(
                     "{}: audio stream {} ({}, {}) left out: Matroska cannot carry it as is", name_,
@@ -261,10 +266,19 @@ class Remuxer {
             AVStream* stream = add_stream(Kind::audio, audio.stream_id, audio.language);
             stream->codecpar->codec_type = AVMEDIA_TYPE_AUDIO;
             stream->codecpar->codec_id = codec;
-            stream->codecpar->sample_rate = 48000;
+            stream->codecpar->sample_rate = audio.sample_rate;
             av_channel_layout_default(&stream->codecpar->ch_layout, audio.channels);
             stream->time_base = k90kHz;
-            tracks_[audio.stream_id].frame_duration = audio_frame_ticks(audio.stream_id);
+            Track& track = tracks_[audio.stream_id];
+            track.frame_duration = audio_frame_ticks(audio.stream_id);
+            track.sample_rate = audio.sample_rate;
+            if (lpcm) {
+                int bits = LpcmConverter::output_bits(audio.bits);
+                stream->codecpar->bits_per_coded_sample = bits;
+                stream->codecpar->block_align = audio.channels * bits / 8;
+                track.lpcm = std::make_unique<LpcmConverter>(
+                    audio.bits, name_ + ": audio stream " + std::to_string(audio.stream_id));
+            }
         }
 
         std::string palette = vobsub_private(format.width, format.height, title_.palette);
@@ -348,6 +362,15 @@ class Remuxer {
             }
             AVStream* in_stream = in_->streams[packet->stream_index];
             auto found = tracks_.find(in_stream->id);
+            if (found != tracks_.end() && found->second.lpcm) {
+                int samples = found->second.lpcm->convert(*packet);
+                packet->duration =
+                    av_rescale_q(samples, {1, found->second.sample_rate}, in_stream->time_base);
+                if (samples == 0) {
+                    av_packet_unref(packet.get());
+                    continue;
+                }
+            }
             if (found == tracks_.end() || !retime(found->second, *packet, in_stream->time_base)) {
                 av_packet_unref(packet.get());
                 continue;
@@ -391,7 +414,10 @@ class Remuxer {
                 std::int64_t duration = packet.duration > 0
                                             ? av_rescale_q(packet.duration, time_base, k90kHz)
                                             : track.frame_duration;
-                auto time = track.audio.next(pts, duration, cell_start);
+                // PCM is not resynced at a cell start: its packets are not frames, and
+                // dropping one to line up with the cell's PTS would lose samples. It still
+                // follows a real jump, like the other codecs.
+                auto time = track.audio.next(pts, duration, cell_start && !track.lpcm);
                 if (!time || *time < 0) {
                     return false;
                 }

@@ -20,6 +20,8 @@ struct AudioStream {
     // stream 1 substream (0x80-0x87 AC-3, 0x88-0x8f DTS, 0xa0-0xaf LPCM) or an MPEG audio
     // stream (0x1c0-0x1c7); 0 for a codec the remux cannot carry (SDDS).
     int stream_id = 0;
+    int bits = 16;            // LPCM's sample size (16, 20 or 24); 16 for the others
+    int sample_rate = 48000;  // 48000, or 96000 (LPCM only)
     bool operator==(const AudioStream&) const = default;
 };
 

@@ -30,6 +30,15 @@ inline std::filesystem::path dvd_css_image() {
 #endif
 }
 
+// make-dvd's LPCM disc (AUDIO=lpcm), for suites with dvd_lpcm_args.
+inline std::filesystem::path dvd_lpcm_image() {
+#ifdef FREEMKV_DVD_LPCM_ISO
+    return FREEMKV_DVD_LPCM_ISO;
+#else
+    return {};
+#endif
+}
+
 inline const char* dvd_missing_tools() {
 #ifdef FREEMKV_DVD_VIDEO_MISSING
     return FREEMKV_DVD_VIDEO_MISSING;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -24,6 +25,7 @@
 #include "support/dvd_images.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
+#include "title_sectors.hpp"
 
 namespace freemkv {
 namespace {
@@ -81,8 +83,8 @@ Tool run_tool(const test::TempDir& dir, const std::string& program,
     return tool;
 }
 
-TitleInfo title_of(int number) {
-    auto titles = list_titles(test::dvd_video_image());
+TitleInfo title_of(int number, const std::filesystem::path& image = test::dvd_video_image()) {
+    auto titles = list_titles(image);
     if (number < 1 || number > static_cast<int>(titles.size())) {
         throw std::runtime_error("no title " + std::to_string(number));
     }
@@ -101,12 +103,13 @@ struct Remuxed {
 
 // Remuxes one title of the test image and checks what every title's MKV must satisfy: ffprobe,
 // mkvmerge and a full decode have nothing to complain about.
-void remux_and_check(int number, Remuxed& out) {
+void remux_and_check(int number, Remuxed& out,
+                     const std::filesystem::path& image = test::dvd_video_image()) {
     out.mkv = out.dir / ("title" + std::to_string(number) + ".mkv");
-    TitleInfo title = title_of(number);
+    TitleInfo title = title_of(number, image);
     {
         FileSink sink(out.mkv);
-        out.result = remux_title(test::dvd_video_image(), title, sink, {}, {});
+        out.result = remux_title(image, title, sink, {}, {});
         EXPECT_GT(sink.seeks_back, 0) << "the muxer finishes its header at the end";
     }
     EXPECT_EQ(out.result.bytes_written, std::filesystem::file_size(out.mkv));
@@ -387,6 +390,81 @@ TEST(Remux, DropsTheImagesPagesBehindTheReader) {
     std::uint64_t title_bytes = title.sectors * 2048;
     ASSERT_GT(title_bytes, 4u << 20);
     EXPECT_LE(cached_bytes(image), 2u << 20) << "of a title of " << title_bytes << " bytes";
+}
+
+// DVD LPCM (title 1 of the LPCM disc: 16-bit "en", 24-bit "fr") becomes plain PCM, bit for bit:
+// Matroska cannot carry DVD's LPCM packets as they are.
+TEST(Remux, LpcmAudioBecomesLosslessPcm) {
+    FREEMKV_REQUIRE_DVD(test::dvd_video_image(), test::dvd_lpcm_image());
+    const std::filesystem::path image = test::dvd_lpcm_image();
+    TitleInfo title = title_of(1, image);
+    ASSERT_EQ(title.audio.size(), 2u);
+    EXPECT_EQ(title.audio[0].codec, "lpcm");
+    EXPECT_EQ(title.audio[0].bits, 16);
+    EXPECT_EQ(title.audio[1].bits, 24);
+    Remuxed out;
+    remux_and_check(1, out, image);
+    auto audio = streams_of(out.probe, "audio");
+    ASSERT_EQ(audio.size(), 2u);
+    EXPECT_EQ(audio[0]["codec_name"], "pcm_s16le");
+    EXPECT_EQ(audio[0]["tags"]["language"], "eng");
+    EXPECT_EQ(audio[1]["codec_name"], "pcm_s24le");
+    EXPECT_EQ(audio[1]["tags"]["language"], "fre");
+    for (const auto& stream : audio) {
+        EXPECT_EQ(stream["sample_rate"], "48000");
+        EXPECT_EQ(stream["channels"], 2);
+    }
+
+    // Each track's samples, bit for bit, are what ffmpeg's own DVD LPCM decoder makes of the
+    // title's VOBs (as 32-bit samples: the 24-bit track keeps its low bits), from wherever the
+    // demuxer's first whole packet starts to the end.
+    auto vobs = title_sector_map(image).at(1);
+    auto vob = out.dir / "VTS_01_1.VOB";
+    {
+        auto bytes = test::read_file(image);
+        std::ofstream(vob, std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()) + vobs.first_sector * 2048ull,
+                   static_cast<std::streamsize>(vobs.sectors * 2048));
+    }
+    auto samples_of = [&](const std::filesystem::path& input, int track) {
+        auto raw = out.dir / (input.filename().string() + std::to_string(track) + ".raw");
+        Tool tool = run_tool(out.dir, "ffmpeg",
+                             {"-nostdin", "-v", "error", "-i", input.string(), "-map",
+                              "0:a:" + std::to_string(track), "-f", "s32le", "-y", raw.string()});
+        EXPECT_EQ(tool.code, 0) << tool.err;
+        auto bytes = test::read_file(raw);
+        std::vector<std::int32_t> samples(bytes.size() / 4);
+        std::memcpy(samples.data(), bytes.data(), samples.size() * 4);
+        return samples;
+    };
+    for (int track : {0, 1}) {
+        auto got = samples_of(out.mkv, track);
+        auto want = samples_of(vob, track);
+        ASSERT_GT(got.size(), 2u * 48000 * 11) << "track " << track;
+        std::optional<std::size_t> start;
+        for (std::size_t k = 0; k < 2 * 4800 && k + 4000 <= want.size(); k += 2) {
+            if (std::equal(got.begin(), got.begin() + 4000, want.begin() + k)) {
+                start = k;
+                break;
+            }
+        }
+        ASSERT_TRUE(start) << "track " << track << " is not the VOB's LPCM";
+        std::size_t common = std::min(got.size(), want.size() - *start);
+        EXPECT_GT(common, 2u * 48000 * 11);
+        EXPECT_TRUE(std::equal(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(common),
+                               want.begin() + static_cast<std::ptrdiff_t>(*start)))
+            << "track " << track << " differs from the VOB's LPCM at sample "
+            << std::mismatch(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(common),
+                             want.begin() + static_cast<std::ptrdiff_t>(*start))
+                       .first -
+                   got.begin()
+            << " of " << got.size() << " (the VOB's: " << want.size() << ", from " << *start << ")";
+        if (track == 1) {
+            EXPECT_TRUE(std::any_of(got.begin(), got.end(), [](std::int32_t v) {
+                return v & 0xff00;
+            })) << "the 24-bit track kept only 16 bits";
+        }
+    }
 }
 
 }  // namespace
