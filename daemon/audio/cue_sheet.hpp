@@ -14,8 +14,9 @@
 //   FILE "02 - Two.flac" WAVE
 //       INDEX 01 00:00:00
 //
-// Strings are quoted, with '"' and '\' escaped by a backslash (as cuetools reads them), and made
-// valid UTF-8 on one line (safe_text()). Lines end in LF, as whipper writes them.
+// Strings are quoted, with '"' and '\' escaped by a backslash (cuetools reads such a string as
+// one token, keeping the backslashes), and made valid UTF-8 on one line (safe_text()). Lines end
+// in LF, as whipper writes them.
 //
 // Pure text: no I/O, no threads. Errors: AudioError naming the track.
 

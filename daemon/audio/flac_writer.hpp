@@ -64,8 +64,8 @@ std::string vorbis_key(std::string_view key);
 
 class FlacWriter {
   public:
-    // Starts the stream of a track of `total_samples` stereo samples (588 per CD frame). Throws
-    // AudioError.
+    // Starts the stream of a track of `total_samples` stereo samples (588 per CD frame). `out`
+    // must outlive the writer. Throws AudioError.
     FlacWriter(OutputFile& out, std::uint64_t total_samples, const FlacTags& tags,
                const FlacOptions& options = {});
     ~FlacWriter();

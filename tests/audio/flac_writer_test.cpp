@@ -156,6 +156,12 @@ TEST(FlacWriter, WritesTheTagsExactlyWithPaddingAfterThem) {
     auto blocks = run("metaflac --list --block-type=PADDING " + q(flac));
     EXPECT_NE(blocks.find("length: 8192"), std::string::npos) << blocks;
     run("flac -s -t " + q(flac));
+    // The padding takes a tag edit in place: the file keeps its size.
+    auto size = std::filesystem::file_size(flac);
+    run("metaflac --set-tag='COMMENT=edited later, in the padding' " + q(flac));
+    EXPECT_EQ(std::filesystem::file_size(flac), size);
+    EXPECT_NE(run("metaflac --export-tags-to=- " + q(flac)).find("COMMENT=edited later"),
+              std::string::npos);
 }
 
 TEST(FlacWriter, LeavesOutTagsWithoutAValue) {
