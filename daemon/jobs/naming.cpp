@@ -203,6 +203,14 @@ std::string safe_file_name(std::string_view label, std::chrono::system_clock::ti
                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+std::string sanitize_component(std::string_view text) {
+    return sanitize(text);
+}
+
+void cut_component(std::string& s, std::size_t max) {
+    cut(s, max);
+}
+
 void validate_template(std::string_view tmpl) {
     parse_template(tmpl);
 }

@@ -47,6 +47,11 @@ inline constexpr std::size_t max_component_bytes = 200;
 // character boundary. Case is kept. Nothing left gives "disc-YYYY-MM-DD-HHMMSS" (UTC, at `now`).
 std::string safe_file_name(std::string_view label, std::chrono::system_clock::time_point now);
 
+// safe_file_name() without the dated fallback: "" when nothing is left.
+std::string sanitize_component(std::string_view text);
+// Cuts `s` to at most `max` bytes on a UTF-8 character boundary, then drops trailing spaces.
+void cut_component(std::string& s, std::size_t max);
+
 // A disc label as a person would write the title ("THE_BIG_LEBOWSKI" -> "The Big Lebowski"),
 // for the {name} placeholder. Words are split on whitespace, underscores, '/', '\\', control
 // characters and invalid UTF-8 (as safe_file_name() treats them) and joined with one space. A
