@@ -59,26 +59,20 @@ void count(long position, paranoia_cb_mode_t mode) {
     }
 }
 
-// Paranoia's read function for an image: the BIN through its descriptor. Past its end (a BIN
-// cut short inside its last frame) the frames are zeros. Paranoia passes no buffer when it only
-// moves the drive's cache away (cache busting): nothing to read then.
-long read_from_bin(cdrom_drive_t* /*drive*/, void* buffer, lsn_t begin, long sectors) {
-    if (buffer == nullptr) {
-        return sectors;
-    }
-    auto* out = static_cast<char*>(buffer);
-    std::size_t want = static_cast<std::size_t>(sectors) * kCdFrameBytes;
+// Reads `frames` frames at `first` from the BIN; false on a read error. Past its end (a BIN cut
+// short inside its last frame) the frames are zeros.
+bool pread_frames(char* out, lsn_t first, long frames) {
+    std::size_t want = static_cast<std::size_t>(frames) * kCdFrameBytes;
     std::size_t done = 0;
-    off_t offset = static_cast<off_t>(begin) * kCdFrameBytes;
-    while (done < want && begin >= 0) {
+    off_t offset = static_cast<off_t>(first) * kCdFrameBytes;
+    while (done < want) {
         ssize_t n =
             ::pread(current_bin_fd, out + done, want - done, offset + static_cast<off_t>(done));
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n < 0) {
-            spdlog::error("reading the BIN at frame {}: {}", begin, std::strerror(errno));
-            return -1;
+            return false;
         }
         if (n == 0) {
             break;
@@ -86,6 +80,27 @@ long read_from_bin(cdrom_drive_t* /*drive*/, void* buffer, lsn_t begin, long sec
         done += static_cast<std::size_t>(n);
     }
     std::memset(out + done, 0, want - done);
+    return true;
+}
+
+// Paranoia's read function for an image: the BIN through its descriptor. Like a drive, a read
+// that fails part way delivers the frames before the bad one (paranoia retries the rest), and
+// fails when the first is bad. Paranoia passes no buffer when it only moves the drive's cache
+// away (cache busting): nothing to read then.
+long read_from_bin(cdrom_drive_t* /*drive*/, void* buffer, lsn_t begin, long sectors) {
+    if (buffer == nullptr || begin < 0) {
+        return buffer == nullptr ? sectors : -1;
+    }
+    auto* out = static_cast<char*>(buffer);
+    if (pread_frames(out, begin, sectors)) {
+        return sectors;
+    }
+    for (long i = 0; i < sectors; ++i) {
+        if (!pread_frames(out + i * kCdFrameBytes, begin + static_cast<lsn_t>(i), 1)) {
+            spdlog::debug("reading the BIN at frame {}: {}", begin + i, std::strerror(errno));
+            return i > 0 ? i : -1;
+        }
+    }
     return sectors;
 }
 

@@ -2,6 +2,7 @@
 // ParanoiaReader, compared bit for bit against the BIN's bytes.
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -281,6 +282,35 @@ TEST(ParanoiaReader, CancellationStopsWithinASector) {
     EXPECT_EQ(samples, 3u * kCdSamplesPerFrame);
     // The reader still works after a cancelled read.
     EXPECT_TRUE(same_samples(read_track(reader, 2), expected_track(cd, cd.truth["tracks"][1])));
+}
+
+// An enhanced CD as a cue: the audio tracks, then a data track. The data track is listed with
+// audio=false and the audio tracks still read bit-exactly.
+TEST(CdSource, DataTrackOfAnEnhancedCdIsNotAudio) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    test::TempDir dir;
+    std::vector<char> bin = cd.bytes;
+    bin.resize(bin.size() + 300 * kCdFrameBytes, 'D');
+    std::ofstream(dir / cd.bin.filename(), std::ios::binary)
+        .write(bin.data(), static_cast<long>(bin.size()));
+    std::ifstream in(cd.cue, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto leadout = cd.truth["leadout"].get<std::uint32_t>();
+    text += "  TRACK 05 MODE1/2352\n    INDEX 01 " +
+            fmt::format("{:02}:{:02}:{:02}", leadout / 4500, leadout / 75 % 60, leadout % 75) +
+            "\n";
+    std::ofstream(dir / "enhanced.cue", std::ios::binary) << text;
+
+    auto source = CdSource::open_cue(dir / "enhanced.cue");
+    const CdToc& toc = source->toc();
+    ASSERT_EQ(toc.tracks.size(), 5u);
+    EXPECT_FALSE(toc.tracks[4].audio);
+    EXPECT_EQ(toc.tracks[4].start, leadout);
+    EXPECT_EQ(toc.audio_tracks().size(), 4u);
+    ParanoiaReader reader(*source, {});
+    EXPECT_TRUE(same_samples(read_track(reader, 1), expected_track(cd, cd.truth["tracks"][0])));
+    EXPECT_THROW(read_track(reader, 5), AudioError);
 }
 
 TEST(CdSource, MissingBinIsAnAudioErrorNamingIt) {
