@@ -1,0 +1,93 @@
+#pragma once
+
+// Reads an audio CD's tracks with libcdio-paranoia, as whipper and EAC do: a track under the
+// append-gaps convention (CdToc::frames), shifted by the drive's read offset, delivered in blocks
+// of little-endian interleaved stereo 16-bit samples so the caller hashes and encodes while
+// reading.
+//
+// The read offset, in samples: +N means the drive delivers each sample N samples late, so a
+// track's samples are those N samples later in the stream it returns. Samples the offset moves
+// before the disc's start or past its audio (CdToc::audio_leadout) come out as zeros, as EAC and
+// whipper write them.
+//
+// Paranoia's messages go to spdlog (CDDA_MESSAGE_LOGIT, drained after each call), never to
+// stderr. Its callback is counted per read: reads, verifies, fixups (corrections), skips (samples
+// paranoia gave up on after the retries: uncorrectable), with where each skip was.
+//
+// Byte order: paranoia guesses a drive's from the audio itself; MMC drives and BIN files deliver
+// CD-DA little-endian, so the guess is switched off and little-endian assumed.
+//
+// Errors: AudioError naming the source and track (paranoia cannot open the disc, a read fails
+// hard). Threading: one read at a time per reader, on the calling thread; the sink, progress and
+// the stop token are called and checked on it, per sector.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "cd_source.hpp"
+
+namespace freemkv {
+
+enum class ParanoiaMode { full, overlap, off };
+
+// "full", "overlap" or "off"; throws AudioError naming `name` otherwise.
+ParanoiaMode parse_paranoia_mode(const std::string& name);
+const char* paranoia_mode_name(ParanoiaMode mode);
+
+struct ParanoiaOptions {
+    ParanoiaMode mode = ParanoiaMode::full;
+    int retries = 20;              // paranoia's max_retries per sector
+    std::int32_t read_offset = 0;  // samples, see above
+};
+
+struct TrackReadStats {
+    std::uint64_t samples = 0;  // stereo samples delivered
+    std::uint64_t reads = 0;    // PARANOIA_CB_READ
+    std::uint64_t verifies = 0;
+    std::uint64_t fixups = 0;  // edge, atom, dropped, duped fixups
+    std::uint64_t skips = 0;   // uncorrectable: paranoia gave up
+    std::uint64_t read_errors = 0;
+    // Where paranoia skipped, in stereo samples from the disc's LBA 0.
+    std::vector<std::uint64_t> skip_positions;
+    bool silent = true;      // every delivered sample is zero
+    bool cancelled = false;  // the stop token stopped the read; the sink got a prefix
+};
+
+// Little-endian interleaved stereo: 2 values per sample.
+using SampleSink = std::function<void(std::span<const std::int16_t>)>;
+// Stereo samples delivered so far in this read.
+using ReadProgress = std::function<void(std::uint64_t)>;
+
+class ParanoiaReader {
+  public:
+    // Throws AudioError when paranoia cannot open the source.
+    ParanoiaReader(const CdSource& source, ParanoiaOptions options);
+    ParanoiaReader(const ParanoiaReader&) = delete;
+    ParanoiaReader& operator=(const ParanoiaReader&) = delete;
+    ~ParanoiaReader();
+
+    // Track `number` (an audio track of the source's TOC) under the append-gaps convention.
+    TrackReadStats read_track(int number, const SampleSink& sink, std::stop_token stop = {},
+                              const ReadProgress& progress = {});
+    // The hidden track one audio, "track 0": CdToc::hidden_frames() from LBA 0 (no samples when
+    // the disc has none). `silent` in the result tells whether it is worth keeping.
+    TrackReadStats read_hidden(const SampleSink& sink, std::stop_token stop = {},
+                               const ReadProgress& progress = {});
+    // `frames` frames from `first` (LBA), shifted by the read offset: what the two above use.
+    TrackReadStats read_frames(std::uint32_t first, std::uint32_t frames, const std::string& what,
+                               const SampleSink& sink, std::stop_token stop,
+                               const ReadProgress& progress);
+
+  private:
+    struct State;
+    const CdSource& source_;
+    ParanoiaOptions options_;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace freemkv
