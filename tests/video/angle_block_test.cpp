@@ -66,7 +66,7 @@ Sector nav_pack(const Vobu& v) {
     put32(s, kDsi + 4, v.at);
     put32(s, kDsi + 8, v.last);
     if (v.ilvu_end != 0) {
-        s[kDsi + 32] = 0xa0;  // sml_pbi.category: in an ILVU
+        s[kDsi + 32] = 0x40;  // sml_pbi.category: the ILVU flag
         put32(s, kDsi + 34, v.ilvu_end);
         put32(s, kDsi + 38, v.next_ilvu);
     }
@@ -203,6 +203,16 @@ TEST(AngleBlock, SyntheticNavPacksReadBackThroughLibdvdread) {
         } else {
             EXPECT_EQ(links.next, v.next) << v.at;
         }
+        if (v.ilvu_end != 0) {
+            EXPECT_EQ(links.ilvu_last, v.ilvu_end) << v.at;
+        } else {
+            EXPECT_FALSE(links.ilvu_last.has_value()) << v.at;
+        }
+        if (v.next_ilvu != 0) {
+            EXPECT_EQ(links.next_ilvu, v.next_ilvu) << v.at;
+        } else {
+            EXPECT_FALSE(links.next_ilvu.has_value()) << v.at;
+        }
         VobuLinks ignored;
         EXPECT_FALSE(read_vobu_links(data_sector(v.at + 1), ignored));
     }
@@ -238,6 +248,30 @@ TEST(AngleBlock, TitleReaderYieldsAngleOneOnly) {
     EXPECT_EQ(cells[0].end_ptm, 270000);
     EXPECT_EQ(cells[1].output_start, 180000);
     EXPECT_EQ(reader.duration(), 225000);
+}
+
+// A VOBU of angle 1 whose NAV pack is lost (zeros, as a rescue leaves a bad sector): its
+// sectors are passed on as read up to the end of its interleaved unit, which the unit's earlier
+// NAV pack gave, and the title goes on at angle 1's next unit, not into angle 2's.
+TEST(AngleBlock, ALostNavPackInAnInterleavedUnitStaysInTheAngle) {
+    REQUIRE_DVD_VIDEO_IMAGE();
+    test::TempDir dir;
+    auto sectors = layout(two_angle_block());
+    sectors[3] = Sector{};
+    auto path = image_with(dir, sectors);
+
+    TitleInfo title{.number = 1, .titleset = 1, .angles = 2};
+    title.cells = {{.first_sector = 0, .last_sector = 13, .last_vobu_start_sector = 10},
+                   {.first_sector = 18, .last_sector = 19, .last_vobu_start_sector = 18}};
+    title.sectors = 14 + 2;
+    DvdImage image(path);
+    TitleReader reader(image, title);
+    auto bytes = read_all(reader);
+
+    auto expected = concat(sectors, {0, 1, 2, 3, 4, 10, 11, 12, 13, 18, 19});
+    EXPECT_EQ(bytes.size(), expected.size());
+    EXPECT_TRUE(bytes == expected);
+    EXPECT_EQ(reader.sectors_read(), 11u);
 }
 
 }  // namespace
