@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "dvd_reader.hpp"
+#include "pgc_cells.hpp"
 
 namespace freemkv {
 namespace {
@@ -117,26 +118,6 @@ VideoFormat video_format_of(const video_attr_t& attr) {
     }
     video.wide = attr.display_aspect_ratio == 3;
     return video;
-}
-
-// Appends the PGC's cells of angle 1 and returns, for each cell of the PGC, its index in
-// title.cells (a cell of another angle maps to its block's first cell).
-std::vector<std::size_t> add_cells(const pgc_t& pgc, TitleInfo& title) {
-    std::vector<std::size_t> index;
-    for (int i = 0; i < pgc.nr_of_cells; ++i) {
-        const cell_playback_t& cell = pgc.cell_playback[i];
-        // In an angle block (block_type 1) only its first cell (block_mode 1) is angle 1.
-        if (cell.block_type == 1 && cell.block_mode != 1) {
-            index.push_back(title.cells.empty() ? 0 : title.cells.size() - 1);
-            continue;
-        }
-        index.push_back(title.cells.size());
-        title.cells.push_back({.first_sector = cell.first_sector,
-                               .last_sector = cell.last_sector,
-                               .last_vobu_start_sector = cell.last_vobu_start_sector});
-        title.sectors += cell.last_sector - cell.first_sector + 1;
-    }
-    return index;
 }
 
 // The titles of an open image.

@@ -56,6 +56,16 @@ bool read_vobu_links(std::span<const std::uint8_t> sector, VobuLinks& links) {
     if (dsi.vobu_sri.next_vobu != SRI_END_OF_CELL && (dsi.vobu_sri.next_vobu & 0x7fffffff) != 0) {
         links.next = dsi.vobu_sri.next_vobu & 0x7fffffff;
     }
+    links.ilvu_last.reset();
+    links.next_ilvu.reset();
+    if ((dsi.sml_pbi.category & 0x4000) != 0) {
+        std::uint32_t ilvu_ea = dsi.sml_pbi.ilvu_ea;  // copies: the fields are packed
+        std::uint32_t ilvu_sa = dsi.sml_pbi.ilvu_sa;
+        links.ilvu_last = ilvu_ea;
+        if (ilvu_sa != 0 && (ilvu_sa & 0x80000000u) == 0) {
+            links.next_ilvu = ilvu_sa;
+        }
+    }
     return true;
 }
 
@@ -116,6 +126,8 @@ bool TitleReader::refill() {
         if (!cell_started_) {
             cell_offsets_[cell_] = produced_;
             next_sector_ = cell.first_sector;
+            ilvu_last_.reset();
+            next_ilvu_.reset();
             cell_started_ = true;
         }
         if (next_sector_ <= cell.last_sector) {
@@ -145,10 +157,23 @@ bool TitleReader::refill() {
         sectors_read_ += links.last + 1;
         // Forward only, whatever a damaged NAV pack says.
         next_sector_ = first + std::max(links.next.value_or(0), links.last + 1);
+        ilvu_last_.reset();
+        next_ilvu_.reset();
+        if (links.ilvu_last) {
+            ilvu_last_ = first + *links.ilvu_last;
+            if (links.next_ilvu) {
+                next_ilvu_ = first + *links.next_ilvu;
+            }
+        }
     } else {
         // No NAV pack where a VOBU should start (a damaged or unusual disc): pass the sectors
         // on as they are, up to the next NAV pack, and let the demuxer resync.
         std::uint32_t count = std::min(kChunkSectors, left);
+        // In an interleaved unit, only up to its end: past it are the other angles' units.
+        bool in_unit = ilvu_last_ && first <= *ilvu_last_;
+        if (in_unit) {
+            count = std::min(count, *ilvu_last_ - first + 1);
+        }
         chunk_.resize(std::size_t{count} * kSector);
         std::memcpy(chunk_.data(), nav.data(), kSector);
         if (count > 1) {
@@ -167,6 +192,12 @@ bool TitleReader::refill() {
         chunk_.resize(std::size_t{used} * kSector);
         sectors_read_ += used;
         next_sector_ = first + used;
+        if (in_unit && next_sector_ > *ilvu_last_) {
+            // The unit ends without another NAV pack: on at the angle's next unit, or the end of
+            // the cell when none is known.
+            next_sector_ =
+                next_ilvu_ && *next_ilvu_ > *ilvu_last_ ? *next_ilvu_ : cell.last_sector + 1;
+        }
     }
     produced_ += static_cast<std::int64_t>(chunk_.size());
     return true;

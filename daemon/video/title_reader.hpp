@@ -34,6 +34,10 @@ bool read_nav_times(std::span<const std::uint8_t> sector, std::int64_t& start_pt
 struct VobuLinks {
     std::uint32_t last = 0;
     std::optional<std::uint32_t> next;
+    // In an interleaved unit (ILVU) of an angle block: the unit's last sector, and where the
+    // angle's next unit starts (none when the NAV pack names none).
+    std::optional<std::uint32_t> ilvu_last;
+    std::optional<std::uint32_t> next_ilvu;
 };
 bool read_vobu_links(std::span<const std::uint8_t> sector, VobuLinks& links);
 
@@ -71,7 +75,10 @@ class TitleReader {
     std::size_t cell_ = 0;
     bool cell_started_ = false;
     std::uint32_t next_sector_ = 0;  // in the current cell
-    std::int64_t produced_ = 0;      // bytes of the stream so far
+    // The interleaved unit the last NAV pack was in, in sectors of the title VOBs.
+    std::optional<std::uint32_t> ilvu_last_;
+    std::optional<std::uint32_t> next_ilvu_;
+    std::int64_t produced_ = 0;  // bytes of the stream so far
     std::uint64_t sectors_read_ = 0;
     std::vector<std::uint8_t> chunk_;
     std::size_t chunk_used_ = 0;
