@@ -1,9 +1,11 @@
 #include "album_rip.hpp"
 
+#include <FLAC++/metadata.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
@@ -133,6 +135,38 @@ std::optional<KeptTrack> kept(const AlbumState& state, int number, const fs::pat
         return std::nullopt;
     }
     return *k;
+}
+
+// Tags are fixed when the encoder starts, and read errors are known only at the end: the flag
+// goes into the finished .part's Vorbis comment, in place (within its padding) so that the
+// OutputFile's descriptor still names the file it publishes.
+void flag_read_errors(OutputFile& out, std::uint64_t errors) {
+    out.sync();
+    const std::string path = out.part_path().string();
+    FLAC::Metadata::Chain chain;
+    if (!chain.read(path.c_str())) {
+        throw AudioError(fmt::format("{}: cannot read its FLAC metadata: {}",
+                                     out.final_path().string(), chain.status().as_cstring()));
+    }
+    FLAC::Metadata::Iterator it;
+    it.init(chain);
+    bool tagged = false;
+    do {
+        if (it.get_block_type() != FLAC__METADATA_TYPE_VORBIS_COMMENT) {
+            continue;
+        }
+        std::unique_ptr<FLAC::Metadata::Prototype> block(it.get_block());
+        auto* comments = dynamic_cast<FLAC::Metadata::VorbisComment*>(block.get());
+        const std::string value = std::to_string(errors);
+        FLAC::Metadata::VorbisComment::Entry entry("FREEMKV_READ_ERRORS", value.c_str(),
+                                                   value.size());
+        tagged = comments != nullptr && comments->append_comment(entry);
+        break;
+    } while (it.next());
+    if (!tagged || chain.check_if_tempfile_needed(true) || !chain.write(true, false)) {
+        throw AudioError(fmt::format("{}: cannot flag its read errors in the FLAC tags",
+                                     out.final_path().string()));
+    }
 }
 
 std::string track_artist(const AlbumMeta& meta, int number) {
@@ -270,6 +304,9 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
         }
         o.errors = uncorrected(o.stats) > 0;
         flac->finish();
+        if (o.errors) {
+            flag_read_errors(out, uncorrected(o.stats));
+        }
         out.publish();
         o.sums = sums.finish();
         o.state = TrackOutcome::State::written;

@@ -14,7 +14,8 @@
 // stop or crash mid-track leaves only its ".part", overwritten next time.
 //
 // Read errors: a track with uncorrectable errors (paranoia skips or read errors) is still
-// written, reported in the log (its count of uncorrected errors), and AlbumResult::errors set.
+// written, tagged FREEMKV_READ_ERRORS=<count> (in the FLAC's padding), reported in the log, and
+// AlbumResult::errors set.
 //
 // Cancellation: the stop token is checked by the reader per sector; a stopped rip returns with
 // cancelled set, the finished tracks published and recorded, the stopped track unpublished, and

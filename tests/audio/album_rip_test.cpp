@@ -2,9 +2,11 @@
 // the BIN's bytes of its track, tags come from CD-TEXT, the log's CRC32s are zlib's over the
 // decoded PCM, and a stopped rip resumes without reading its finished tracks again.
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include "cd_source.hpp"
 #include "disc_ids.hpp"
 #include "support/test_support.hpp"
+#include "unique_fd.hpp"
 
 namespace freemkv {
 namespace {
@@ -219,6 +222,52 @@ TEST(AlbumRip, AStoppedRipResumesWithoutReadingFinishedTracksAgain) {
     EXPECT_EQ(read_whole_file(second.cue), read_whole_file(whole.cue));
     EXPECT_EQ(read_whole_file(second.m3u), read_whole_file(whole.m3u));
     EXPECT_EQ(read_whole_file(second.log), read_whole_file(whole.log));
+}
+
+// A BIN whose reads fail in track 2 (faultfs), ripped with paranoia giving up quickly: track 2 is
+// still written, flagged in its tags and the log, and the album reports errors.
+TEST(AlbumRip, ATrackWithReadErrorsIsWrittenAndFlagged) {
+    FREEMKV_NEED_AUDIO_CD();
+    FREEMKV_REQUIRE_ROOT();
+    AudioCd cd;
+    TempDir dir;
+    const auto& two = cd.truth["tracks"][1];
+    const std::uint64_t bad = (two["start"].get<std::uint64_t>() + 150) * kCdFrameBytes;
+    test::FaultFs scratched(cd.bin, fmt::format("--read-only --eio {}:{}", bad, 2 * kCdFrameBytes));
+    UniqueFd cue(::open(cd.cue.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd bin(::open(scratched.disk().c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(cue && bin);
+    auto source = CdSource::open_cue_fds(cue.get(), bin.get(), "scratched.cue");
+    AlbumOptions o = options();
+    o.paranoia.mode = ParanoiaMode::off;
+    o.paranoia.retries = 1;
+    AlbumResult result =
+        rip_album(*source, AlbumMeta::from_toc(source->toc()), dir.path(), naming(), o);
+    ASSERT_FALSE(result.cancelled);
+    EXPECT_TRUE(result.errors);
+    ASSERT_EQ(result.tracks.size(), 4u);
+    const std::string log = read_whole_file(result.log);
+    for (const TrackOutcome& t : result.tracks) {
+        SCOPED_TRACE("track " + std::to_string(t.number));
+        EXPECT_EQ(t.state, TrackOutcome::State::written);
+        ASSERT_TRUE(fs::exists(dir.path() / t.file));
+        run("flac -s -t " + q(dir.path() / t.file));
+        auto tags = run("metaflac --export-tags-to=- " + q(dir.path() / t.file));
+        const std::uint64_t errors = t.stats.skips + t.stats.read_errors;
+        EXPECT_EQ(t.errors, errors > 0);
+        if (t.number == 2 || errors > 0) {
+            EXPECT_TRUE(t.errors);
+            EXPECT_NE(tags.find(fmt::format("FREEMKV_READ_ERRORS={}\n", errors)), std::string::npos)
+                << tags;
+        } else {
+            EXPECT_EQ(tags.find("FREEMKV_READ_ERRORS"), std::string::npos) << tags;
+        }
+        if (t.number > 2) {
+            EXPECT_FALSE(t.errors);
+        }
+    }
+    EXPECT_NE(log.find("copied with read errors"), std::string::npos) << log;
+    EXPECT_NE(log.find("with errors\n"), std::string::npos) << log;
 }
 
 }  // namespace
