@@ -224,6 +224,65 @@ TEST(AlbumRip, AStoppedRipResumesWithoutReadingFinishedTracksAgain) {
     EXPECT_EQ(read_whole_file(second.log), read_whole_file(whole.log));
 }
 
+TEST(AlbumRip, AStopMidTrackLeavesNoFileForItAndTheNextRipCompletesIt) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    auto source = CdSource::open_cue(cd.cue);
+    const AlbumMeta meta = AlbumMeta::from_toc(source->toc());
+    std::stop_source stop;
+    std::uint64_t stopped_at = 0;
+    AlbumResult first = rip_album(
+        *source, meta, dir.path(), naming(), options(),
+        [&](const AlbumProgress& p) {
+            if (p.track == 2 && p.track_samples > p.track_total / 2 && stopped_at == 0) {
+                stopped_at = p.track_samples;
+                stop.request_stop();
+            }
+        },
+        stop.get_token());
+    ASSERT_TRUE(first.cancelled);
+    ASSERT_GT(stopped_at, 0u);
+    EXPECT_EQ(first.tracks[0].state, TrackOutcome::State::written);
+    EXPECT_EQ(first.tracks[1].state, TrackOutcome::State::pending);
+    EXPECT_FALSE(fs::exists(dir.path() / first.tracks[1].file));
+    EXPECT_FALSE(fs::exists(dir.path() / first.tracks[2].file));
+    EXPECT_TRUE(first.cue.empty());
+
+    AlbumResult second = rip_album(*source, meta, dir.path(), naming(), options());
+    EXPECT_EQ(second.tracks[0].state, TrackOutcome::State::skipped_existing);
+    EXPECT_EQ(second.tracks[1].state, TrackOutcome::State::written);
+    check_album(cd, second, dir.path(), musicbrainz_disc_id(source->toc()));
+    EXPECT_FALSE(fs::exists(dir.path() / (first.tracks[1].file.string() + ".part")));
+}
+
+// A kept track must still be the file the state recorded: a damaged one is ripped again, and a
+// file the state does not record (a crash between its rename and the state write) too.
+TEST(AlbumRip, FilesTheStateDoesNotVouchForAreRippedAgain) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    auto source = CdSource::open_cue(cd.cue);
+    const AlbumMeta meta = AlbumMeta::from_toc(source->toc());
+    AlbumResult first = rip_album(*source, meta, dir.path(), naming(), options());
+    ASSERT_FALSE(first.cancelled);
+    fs::resize_file(dir.path() / first.tracks[0].file, 1000);
+
+    AlbumResult second = rip_album(*source, meta, dir.path(), naming(), options());
+    EXPECT_EQ(second.tracks[0].state, TrackOutcome::State::written);
+    for (std::size_t i = 1; i < second.tracks.size(); ++i) {
+        EXPECT_EQ(second.tracks[i].state, TrackOutcome::State::skipped_existing);
+    }
+    check_album(cd, second, dir.path(), musicbrainz_disc_id(source->toc()));
+
+    fs::remove(dir.path() / std::string(kAlbumStateFile));
+    AlbumResult third = rip_album(*source, meta, dir.path(), naming(), options());
+    for (const TrackOutcome& t : third.tracks) {
+        EXPECT_EQ(t.state, TrackOutcome::State::written) << "track " << t.number;
+    }
+    check_album(cd, third, dir.path(), musicbrainz_disc_id(source->toc()));
+}
+
 // A BIN whose reads fail in track 2 (faultfs), ripped with paranoia giving up quickly: track 2 is
 // still written, flagged in its tags and the log, and the album reports errors.
 TEST(AlbumRip, ATrackWithReadErrorsIsWrittenAndFlagged) {
