@@ -23,7 +23,7 @@
 //
 // Errors: AudioError naming the track or file (a read that fails hard, an encoder failure, a
 // state file that cannot be parsed); IoError from the output files (disk full). Threading: runs
-// on the calling thread; progress is called on it.
+// on the calling thread; progress is called on it, per sector, for the tracks read in this run.
 
 #include <cstdint>
 #include <filesystem>
@@ -31,6 +31,7 @@
 #include <map>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cd_source.hpp"
