@@ -1,0 +1,370 @@
+#include "album_rip.hpp"
+
+#include <FLAC++/metadata.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <system_error>
+
+#include "atomic_file.hpp"
+#include "audio_error.hpp"
+#include "cue_sheet.hpp"
+#include "disc_ids.hpp"
+#include "io_error.hpp"
+#include "output_file.hpp"
+#include "playlist.hpp"
+#include "rip_log.hpp"
+
+namespace freemkv {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+std::uint64_t uncorrected(const TrackReadStats& s) {
+    return s.skips + s.read_errors;
+}
+
+// A track kept from an earlier rip, as the state file records it.
+struct KeptTrack {
+    std::string file;
+    std::uint64_t size = 0;
+    TrackChecksums sums;
+    std::uint64_t skips = 0;
+    std::uint64_t read_errors = 0;
+    std::uint64_t fixups = 0;
+};
+
+class AlbumState {
+  public:
+    AlbumState(fs::path path, std::string discid)
+        : path_(std::move(path)), discid_(std::move(discid)) {}
+
+    void load() {
+        std::error_code ec;
+        if (!fs::exists(path_, ec)) {
+            return;
+        }
+        json doc;
+        try {
+            doc = json::parse(read_whole_file(path_));
+            if (doc.at("discid").get<std::string>() != discid_) {
+                spdlog::info("{}: another disc's state ({}), starting over", path_.string(),
+                             doc.at("discid").get<std::string>());
+                return;
+            }
+            for (const auto& [key, t] : doc.at("tracks").items()) {
+                KeptTrack k;
+                k.file = t.at("file").get<std::string>();
+                k.size = t.at("size").get<std::uint64_t>();
+                k.sums.samples = t.at("samples").get<std::uint64_t>();
+                k.sums.crc32 = t.at("crc32").get<std::uint32_t>();
+                k.sums.accuraterip_v1 = t.at("ar_v1").get<std::uint32_t>();
+                k.sums.accuraterip_v2 = t.at("ar_v2").get<std::uint32_t>();
+                if (t.contains("ar_frame450")) {
+                    k.sums.accuraterip_frame450 = t.at("ar_frame450").get<std::uint32_t>();
+                }
+                k.skips = t.at("skips").get<std::uint64_t>();
+                k.read_errors = t.at("read_errors").get<std::uint64_t>();
+                k.fixups = t.at("fixups").get<std::uint64_t>();
+                tracks_[std::stoi(key)] = k;
+            }
+        } catch (const json::exception& e) {
+            throw AudioError(
+                fmt::format("{}: unreadable album state: {}", path_.string(), e.what()));
+        } catch (const std::logic_error& e) {
+            throw AudioError(
+                fmt::format("{}: unreadable album state: {}", path_.string(), e.what()));
+        }
+    }
+
+    const KeptTrack* find(int number) const {
+        auto it = tracks_.find(number);
+        return it == tracks_.end() ? nullptr : &it->second;
+    }
+
+    void record(int number, KeptTrack track) {
+        tracks_[number] = std::move(track);
+        save();
+    }
+
+  private:
+    void save() const {
+        json doc;
+        doc["discid"] = discid_;
+        json tracks = json::object();
+        for (const auto& [number, k] : tracks_) {
+            json t;
+            t["file"] = k.file;
+            t["size"] = k.size;
+            t["samples"] = k.sums.samples;
+            t["crc32"] = k.sums.crc32;
+            t["ar_v1"] = k.sums.accuraterip_v1;
+            t["ar_v2"] = k.sums.accuraterip_v2;
+            if (k.sums.accuraterip_frame450) {
+                t["ar_frame450"] = *k.sums.accuraterip_frame450;
+            }
+            t["skips"] = k.skips;
+            t["read_errors"] = k.read_errors;
+            t["fixups"] = k.fixups;
+            tracks[std::to_string(number)] = t;
+        }
+        doc["tracks"] = tracks;
+        write_file_atomically(path_, doc.dump(2) + "\n");
+    }
+
+    fs::path path_;
+    std::string discid_;
+    std::map<int, KeptTrack> tracks_;
+};
+
+// The kept track when its file is still what the state recorded.
+std::optional<KeptTrack> kept(const AlbumState& state, int number, const fs::path& file,
+                              const fs::path& full) {
+    const KeptTrack* k = state.find(number);
+    if (k == nullptr || k->file != file.generic_string()) {
+        return std::nullopt;
+    }
+    std::error_code ec;
+    auto size = fs::file_size(full, ec);
+    if (ec || size != k->size) {
+        return std::nullopt;
+    }
+    return *k;
+}
+
+// Tags are fixed when the encoder starts, and read errors are known only at the end: the flag
+// goes into the finished .part's Vorbis comment, in place (within its padding) so that the
+// OutputFile's descriptor still names the file it publishes.
+void flag_read_errors(OutputFile& out, std::uint64_t errors) {
+    out.sync();
+    const std::string path = out.part_path().string();
+    FLAC::Metadata::Chain chain;
+    if (!chain.read(path.c_str())) {
+        throw AudioError(fmt::format("{}: cannot read its FLAC metadata: {}",
+                                     out.final_path().string(), chain.status().as_cstring()));
+    }
+    FLAC::Metadata::Iterator it;
+    it.init(chain);
+    bool tagged = false;
+    do {
+        if (it.get_block_type() != FLAC__METADATA_TYPE_VORBIS_COMMENT) {
+            continue;
+        }
+        std::unique_ptr<FLAC::Metadata::Prototype> block(it.get_block());
+        auto* comments = dynamic_cast<FLAC::Metadata::VorbisComment*>(block.get());
+        const std::string value = std::to_string(errors);
+        FLAC::Metadata::VorbisComment::Entry entry("FREEMKV_READ_ERRORS", value.c_str(),
+                                                   value.size());
+        tagged = comments != nullptr && comments->append_comment(entry);
+        break;
+    } while (it.next());
+    if (!tagged || chain.check_if_tempfile_needed(true) || !chain.write(true, false)) {
+        throw AudioError(fmt::format("{}: cannot flag its read errors in the FLAC tags",
+                                     out.final_path().string()));
+    }
+}
+
+std::string track_artist(const AlbumMeta& meta, int number) {
+    auto it = meta.tracks.find(number);
+    if (it != meta.tracks.end() && !it->second.artist.empty()) {
+        return it->second.artist;
+    }
+    return meta.artist;
+}
+
+std::string track_title(const AlbumMeta& meta, int number) {
+    auto it = meta.tracks.find(number);
+    return it == meta.tracks.end() ? std::string() : it->second.title;
+}
+
+}  // namespace
+
+AlbumMeta AlbumMeta::from_toc(const CdToc& toc) {
+    AlbumMeta meta;
+    meta.album = toc.album_title;
+    meta.artist = toc.album_performer;
+    for (const CdTrack* t : toc.audio_tracks()) {
+        meta.tracks[t->number] = {t->title, t->performer};
+    }
+    return meta;
+}
+
+AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::path& album_dir,
+                      const AlbumNaming& naming, const AlbumOptions& options,
+                      const AlbumProgressFn& progress, std::stop_token stop) {
+    const CdToc& toc = source.toc();
+    const std::string discid =
+        meta.musicbrainz_discid.empty() ? musicbrainz_disc_id(toc) : meta.musicbrainz_discid;
+    const auto audio = toc.audio_tracks();
+    const int total_tracks = static_cast<int>(audio.size());
+
+    std::error_code ec;
+    fs::create_directories(album_dir, ec);
+    if (ec) {
+        throw AudioError(fmt::format("{}: cannot create the album directory: {}",
+                                     album_dir.string(), ec.message()));
+    }
+    AlbumState state(album_dir / kAlbumStateFile, discid);
+    state.load();
+
+    AlbumResult result;
+    std::uint64_t album_total = 0;
+    for (const CdTrack* t : audio) {
+        TrackOutcome o;
+        o.number = t->number;
+        o.file = naming.track_file(*t);
+        if (o.file.empty() || o.file.is_absolute()) {
+            throw AudioError(fmt::format("track {}: file name \"{}\" is not relative", t->number,
+                                         o.file.string()));
+        }
+        if (auto k = kept(state, t->number, o.file, album_dir / o.file)) {
+            o.sums = k->sums;
+            o.stats.skips = k->skips;
+            o.stats.read_errors = k->read_errors;
+            o.stats.fixups = k->fixups;
+            o.errors = uncorrected(o.stats) > 0;
+            o.state = TrackOutcome::State::skipped_existing;
+        } else {
+            album_total += std::uint64_t{toc.frames(*t)} * kCdSamplesPerFrame;
+        }
+        result.tracks.push_back(o);
+    }
+
+    ParanoiaReader reader(source, options.paranoia);
+    std::uint64_t album_done = 0;
+    for (std::size_t i = 0; i < audio.size(); ++i) {
+        const CdTrack& t = *audio[i];
+        TrackOutcome& o = result.tracks[i];
+        if (o.state == TrackOutcome::State::skipped_existing) {
+            spdlog::info("{}: track {} kept from an earlier rip ({})", source.name(), t.number,
+                         o.file.string());
+            continue;
+        }
+        if (stop.stop_requested()) {
+            result.cancelled = true;
+            break;
+        }
+        const fs::path full = album_dir / o.file;
+        fs::create_directories(full.parent_path(), ec);
+        if (ec) {
+            throw AudioError(
+                fmt::format("{}: cannot create its directory: {}", full.string(), ec.message()));
+        }
+        if (fs::exists(full, ec)) {
+            // Published but not recorded: a crash came between the rename and the state write.
+            spdlog::warn("{}: not recorded as complete, ripping it again", full.string());
+            fs::remove(full, ec);
+            if (ec) {
+                throw AudioError(fmt::format("{}: cannot remove: {}", full.string(), ec.message()));
+            }
+        }
+
+        const std::uint64_t track_total = std::uint64_t{toc.frames(t)} * kCdSamplesPerFrame;
+        AlbumProgress p{t.number, 0, track_total, album_done, album_total};
+        if (progress) {
+            progress(p);
+        }
+        FlacTags tags;
+        tags.title = track_title(meta, t.number);
+        tags.artist = track_artist(meta, t.number);
+        tags.album = meta.album;
+        tags.album_artist = meta.artist;
+        tags.track_number = t.number;
+        tags.track_total = total_tracks;
+        tags.musicbrainz_discid = discid;
+        tags.isrc = t.isrc;
+        tags.date = meta.date;
+
+        OutputFile out(full, options.writeback);
+        std::optional<FlacWriter> flac;
+        flac.emplace(out, track_total, tags, options.flac);
+        TrackChecksummer sums(track_position(toc, t.number));
+        o.stats = reader.read_track(
+            t.number,
+            [&](std::span<const std::int16_t> block) {
+                sums.update(block);
+                flac->write(std::as_bytes(block));
+            },
+            stop,
+            [&](std::uint64_t done) {
+                if (progress) {
+                    progress({t.number, done, track_total, album_done + done, album_total});
+                }
+            });
+        if (o.stats.cancelled) {
+            // The stream is short: the encoder is dropped unfinished and the .part stays.
+            result.cancelled = true;
+            spdlog::info("{}: stopped in track {}", source.name(), t.number);
+            break;
+        }
+        o.errors = uncorrected(o.stats) > 0;
+        flac->finish();
+        if (o.errors) {
+            flag_read_errors(out, uncorrected(o.stats));
+        }
+        out.publish();
+        o.sums = sums.finish();
+        o.state = TrackOutcome::State::written;
+        album_done += track_total;
+        result.errors = result.errors || o.errors;
+        state.record(t.number, {o.file.generic_string(), fs::file_size(full), o.sums, o.stats.skips,
+                                o.stats.read_errors, o.stats.fixups});
+    }
+    for (const TrackOutcome& o : result.tracks) {
+        result.errors = result.errors || o.errors;
+    }
+    if (result.cancelled) {
+        return result;
+    }
+
+    CueAlbum cue;
+    cue.title = meta.album;
+    cue.performer = meta.artist;
+    cue.disc_id = discid;
+    cue.date = meta.date;
+    RipLogInfo log;
+    log.program = options.program;
+    log.date = options.date;
+    log.drive = source.drive_model();
+    log.image = source.drive_model().empty() ? source.name() : std::string();
+    log.read_offset = options.paranoia.read_offset;
+    log.paranoia = paranoia_mode_name(options.paranoia.mode);
+    log.retries = options.paranoia.retries;
+    log.artist = meta.artist;
+    log.album = meta.album;
+    log.musicbrainz_discid = discid;
+    log.accuraterip_discid = to_string(accuraterip_disc_id(toc));
+    std::vector<PlaylistEntry> playlist;
+    for (std::size_t i = 0; i < audio.size(); ++i) {
+        const TrackOutcome& o = result.tracks[i];
+        const std::string file = o.file.generic_string();
+        cue.tracks.push_back(
+            {o.number, file, track_title(meta, o.number), track_artist(meta, o.number)});
+        TrackReport r;
+        r.number = o.number;
+        r.file = file;
+        r.crc32 = o.sums.crc32;
+        r.ar_v1 = o.sums.accuraterip_v1;
+        r.ar_v2 = o.sums.accuraterip_v2;
+        r.read_errors = uncorrected(o.stats);
+        r.corrections = o.stats.fixups;
+        log.tracks.push_back(r);
+        playlist.push_back({file, toc.frames(*audio[i]), track_artist(meta, o.number),
+                            track_title(meta, o.number)});
+    }
+    const fs::path stem = album_dir / naming.album_stem;
+    result.cue = fs::path(stem.string() + ".cue");
+    result.log = fs::path(stem.string() + ".log");
+    result.m3u = fs::path(stem.string() + ".m3u");
+    write_file_atomically(result.cue, cue_sheet(toc, cue));
+    write_file_atomically(result.log, rip_log(toc, log));
+    write_file_atomically(result.m3u, m3u_playlist(playlist));
+    return result;
+}
+
+}  // namespace freemkv

@@ -1,0 +1,109 @@
+#pragma once
+
+// The album rip: every audio track of a CdSource read once with ParanoiaReader, each block fed
+// both to the track's checksums and to its FLAC encoder (streaming: a track is never held in
+// memory), each FLAC published through an OutputFile (a ".part" renamed when complete), then the
+// album's cue sheet, log and m3u written atomically into the album directory.
+//
+// Resume per track: after each published track a state file, kAlbumStateFile in the album
+// directory, is replaced atomically; it records the MusicBrainz disc ID and per track its file,
+// size and checksums. A later rip of the same disc into the same directory keeps every track
+// whose file is recorded there and still has the recorded size: it is not read again, and its
+// checksums come from the state file, so the log and cue are complete. A track's file that is
+// not recorded (a crash between the rename and the state write) is removed and ripped again; a
+// stop or crash mid-track leaves only its ".part", overwritten next time.
+//
+// Read errors: a track with uncorrectable errors (paranoia skips or read errors) is still
+// written, tagged FREEMKV_READ_ERRORS=<count> (in the FLAC's padding), reported in the log, and
+// AlbumResult::errors set.
+//
+// Cancellation: the stop token is checked by the reader per sector; a stopped rip returns with
+// cancelled set, the finished tracks published and recorded, the stopped track unpublished, and
+// no cue, log or m3u.
+//
+// Errors: AudioError naming the track or file (a read that fails hard, an encoder failure, a
+// state file that cannot be parsed); IoError from the output files (disk full). Threading: runs
+// on the calling thread; progress is called on it, per sector, for the tracks read in this run.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cd_source.hpp"
+#include "checksums.hpp"
+#include "chunk_policy.hpp"
+#include "flac_writer.hpp"
+#include "paranoia_reader.hpp"
+
+namespace freemkv {
+
+inline constexpr std::string_view kAlbumStateFile = ".freemkv-album.json";
+
+struct AlbumOptions {
+    ParanoiaOptions paranoia;
+    FlacOptions flac;
+    PolicyConfig writeback;  // the OutputFile of each track
+    std::string program = "freemkvd";
+    std::string date;  // the rip's date for the log, as the caller formats it
+};
+
+struct AlbumTrackMeta {
+    std::string title;
+    std::string artist;  // "" falls back to the album artist
+};
+
+struct AlbumMeta {
+    std::string album;
+    std::string artist;
+    std::string date;                      // DATE tag and REM DATE; "" leaves them out
+    std::string musicbrainz_discid;        // "" computed from the TOC
+    std::map<int, AlbumTrackMeta> tracks;  // by track number; missing: no title
+    // The album and track names from the TOC's CD-TEXT.
+    static AlbumMeta from_toc(const CdToc& toc);
+};
+
+// Where the album's files go, relative to the album directory.
+struct AlbumNaming {
+    // A track's FLAC, e.g. "01 - One.flac".
+    std::function<std::filesystem::path(const CdTrack&)> track_file;
+    // The cue sheet, log and playlist: this plus ".cue", ".log", ".m3u".
+    std::filesystem::path album_stem = "album";
+};
+
+struct TrackOutcome {
+    enum class State { pending, written, skipped_existing };
+    int number = 0;
+    std::filesystem::path file;  // relative to the album directory
+    TrackChecksums sums;
+    TrackReadStats stats;  // zero for a track kept from an earlier rip, except its error counts
+    bool errors = false;   // uncorrectable read errors
+    State state = State::pending;
+};
+
+struct AlbumResult {
+    std::vector<TrackOutcome> tracks;     // every audio track, in disc order
+    std::filesystem::path cue, log, m3u;  // absolute; empty when cancelled
+    bool errors = false;
+    bool cancelled = false;
+};
+
+struct AlbumProgress {
+    int track = 0;  // the audio track being read
+    std::uint64_t track_samples = 0;
+    std::uint64_t track_total = 0;
+    std::uint64_t album_samples = 0;  // of the tracks read in this run, kept ones left out
+    std::uint64_t album_total = 0;
+};
+using AlbumProgressFn = std::function<void(const AlbumProgress&)>;
+
+AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta,
+                      const std::filesystem::path& album_dir, const AlbumNaming& naming,
+                      const AlbumOptions& options, const AlbumProgressFn& progress = {},
+                      std::stop_token stop = {});
+
+}  // namespace freemkv

@@ -1,0 +1,333 @@
+// rip_album on the generated BIN/CUE audio CD (tests/fixtures/make-audio-cd): every FLAC decodes to
+// the BIN's bytes of its track, tags come from CD-TEXT, the log's CRC32s are zlib's over the
+// decoded PCM, and a stopped rip resumes without reading its finished tracks again.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "album_rip.hpp"
+#include "atomic_file.hpp"
+#include "audio/audio_cd_fixture.hpp"
+#include "cd_source.hpp"
+#include "disc_ids.hpp"
+#include "support/test_support.hpp"
+#include "unique_fd.hpp"
+
+namespace freemkv {
+namespace {
+
+namespace fs = std::filesystem;
+using test::AudioCd;
+using test::run;
+using test::TempDir;
+
+std::string q(const fs::path& p) {
+    return "'" + p.string() + "'";
+}
+
+AlbumNaming naming() {
+    AlbumNaming n;
+    n.track_file = [](const CdTrack& t) {
+        return fs::path(fmt::format("{:02} - {}.flac", t.number, t.title));
+    };
+    n.album_stem = "Album";
+    return n;
+}
+
+AlbumOptions options() {
+    AlbumOptions o;
+    o.writeback.min_bytes = 1 * MiB;
+    o.writeback.start_bytes = 1 * MiB;
+    o.date = "2026-12-01";
+    return o;
+}
+
+std::vector<char> decode(const fs::path& flac, const fs::path& raw) {
+    run("flac -s -d -f --force-raw-format --endian=little --sign=signed -o " + q(raw) + " " +
+        q(flac));
+    auto bytes = test::read_file(raw);
+    std::vector<char> out(bytes.size());
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+    return out;
+}
+
+std::vector<char> track_bytes(const AudioCd& cd, const nlohmann::json& t) {
+    auto from = t["start"].get<std::size_t>() * kCdFrameBytes;
+    auto size = t["frames"].get<std::size_t>() * kCdFrameBytes;
+    return {cd.bytes.begin() + static_cast<std::ptrdiff_t>(from),
+            cd.bytes.begin() + static_cast<std::ptrdiff_t>(from + size)};
+}
+
+struct FileId {
+    ino_t inode = 0;
+    std::int64_t mtime_ns = 0;
+    bool operator==(const FileId&) const = default;
+};
+
+FileId file_id(const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+        ADD_FAILURE() << "no " << p;
+        return {};
+    }
+    return {st.st_ino, st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
+}
+
+// Every FLAC of a finished rip: the track's bytes, its CD-TEXT tags, its CRC32 in the log.
+void check_album(const AudioCd& cd, const AlbumResult& result, const fs::path& dir,
+                 const std::string& discid) {
+    ASSERT_FALSE(result.cancelled);
+    EXPECT_FALSE(result.errors);
+    const auto& tracks = cd.truth["tracks"];
+    ASSERT_EQ(result.tracks.size(), tracks.size());
+    const std::string log = read_whole_file(result.log);
+    const std::string cue = read_whole_file(result.cue);
+    const std::string m3u = read_whole_file(result.m3u);
+    EXPECT_EQ(result.cue, dir / "Album.cue");
+    EXPECT_EQ(result.log, dir / "Album.log");
+    EXPECT_EQ(result.m3u, dir / "Album.m3u");
+    for (std::size_t i = 0; i < tracks.size(); ++i) {
+        const auto& want = tracks[i];
+        const TrackOutcome& o = result.tracks[i];
+        SCOPED_TRACE("track " + std::to_string(o.number));
+        EXPECT_EQ(o.number, want["number"].get<int>());
+        EXPECT_NE(o.state, TrackOutcome::State::pending);
+        EXPECT_FALSE(o.errors);
+        const fs::path flac = dir / o.file;
+        EXPECT_EQ(o.file.filename().string(),
+                  fmt::format("{:02} - {}.flac", o.number, want["title"].get<std::string>()));
+        EXPECT_FALSE(fs::exists(flac.string() + ".part"));
+        const fs::path raw = dir / fmt::format("decoded{}.raw", o.number);
+        EXPECT_TRUE(decode(flac, raw) == track_bytes(cd, want)) << "FLAC differs from the BIN";
+
+        auto tags = run("metaflac --export-tags-to=- " + q(flac));
+        EXPECT_NE(tags.find("TITLE=" + want["title"].get<std::string>() + "\n"), std::string::npos)
+            << tags;
+        EXPECT_NE(tags.find("ARTIST=" + want["performer"].get<std::string>() + "\n"),
+                  std::string::npos)
+            << tags;
+        EXPECT_NE(tags.find("ALBUM=" + cd.truth["album_title"].get<std::string>() + "\n"),
+                  std::string::npos)
+            << tags;
+        EXPECT_NE(tags.find(fmt::format("TRACKNUMBER={}\n", o.number)), std::string::npos);
+        EXPECT_NE(tags.find(fmt::format("TRACKTOTAL={}\n", tracks.size())), std::string::npos);
+        EXPECT_NE(tags.find("MUSICBRAINZ_DISCID=" + discid + "\n"), std::string::npos);
+        const std::string isrc = want["isrc"].get<std::string>();
+        EXPECT_EQ(tags.find("ISRC=") != std::string::npos, !isrc.empty()) << tags;
+        if (!isrc.empty()) {
+            EXPECT_NE(tags.find("ISRC=" + isrc + "\n"), std::string::npos) << tags;
+        }
+
+        auto crc =
+            run("python3 -c 'import sys, zlib; "
+                "print(\"%08X\" % zlib.crc32(open(sys.argv[1], \"rb\").read()))' " +
+                q(raw));
+        crc.erase(crc.find_last_not_of('\n') + 1);
+        EXPECT_EQ(fmt::format("{:08X}", o.sums.crc32), crc);
+        EXPECT_NE(log.find("CRC32: " + crc + "\n"), std::string::npos) << log;
+        EXPECT_NE(log.find(o.file.string()), std::string::npos) << log;
+        EXPECT_NE(cue.find("FILE \"" + o.file.string() + "\" WAVE"), std::string::npos) << cue;
+        EXPECT_NE(m3u.find(o.file.string() + "\n"), std::string::npos) << m3u;
+    }
+    EXPECT_NE(log.find(cd.cue.string()), std::string::npos) << log;
+    EXPECT_NE(log.find("not checked"), std::string::npos) << log;
+}
+
+TEST(AlbumRip, EveryTrackIsTheBinsAudioWithItsTagsAndChecksums) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    auto source = CdSource::open_cue(cd.cue);
+    std::map<int, std::uint64_t> seen;
+    AlbumResult result = rip_album(*source, AlbumMeta::from_toc(source->toc()), dir.path(),
+                                   naming(), options(), [&](const AlbumProgress& p) {
+                                       seen[p.track] = p.track_samples;
+                                       EXPECT_LE(p.track_samples, p.track_total);
+                                       EXPECT_LE(p.album_samples, p.album_total);
+                                   });
+    check_album(cd, result, dir.path(), musicbrainz_disc_id(source->toc()));
+    for (const TrackOutcome& o : result.tracks) {
+        EXPECT_EQ(o.state, TrackOutcome::State::written);
+        EXPECT_EQ(seen[o.number], o.sums.samples) << "track " << o.number;
+    }
+}
+
+TEST(AlbumRip, AStoppedRipResumesWithoutReadingFinishedTracksAgain) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    auto source = CdSource::open_cue(cd.cue);
+    const AlbumMeta meta = AlbumMeta::from_toc(source->toc());
+    std::stop_source stop;
+    AlbumResult first = rip_album(
+        *source, meta, dir.path(), naming(), options(),
+        [&](const AlbumProgress& p) {
+            if (p.track == 3) {
+                stop.request_stop();
+            }
+        },
+        stop.get_token());
+    ASSERT_TRUE(first.cancelled);
+    ASSERT_EQ(first.tracks.size(), 4u);
+    EXPECT_EQ(first.tracks[0].state, TrackOutcome::State::written);
+    EXPECT_EQ(first.tracks[1].state, TrackOutcome::State::written);
+    EXPECT_EQ(first.tracks[2].state, TrackOutcome::State::pending);
+    EXPECT_FALSE(fs::exists(dir.path() / first.tracks[2].file)) << "a stopped track is published";
+    EXPECT_FALSE(fs::exists(dir / "Album.cue"));
+    EXPECT_FALSE(fs::exists(dir / "Album.log"));
+    const FileId one = file_id(dir.path() / first.tracks[0].file);
+    const FileId two = file_id(dir.path() / first.tracks[1].file);
+
+    std::map<int, std::uint64_t> read;
+    AlbumResult second =
+        rip_album(*source, meta, dir.path(), naming(), options(), [&](const AlbumProgress& p) {
+            read[p.track] = std::max(read[p.track], p.track_samples + 1);
+        });
+    EXPECT_EQ(read.count(1), 0u) << "track 1 read again";
+    EXPECT_EQ(read.count(2), 0u) << "track 2 read again";
+    EXPECT_EQ(read.count(3), 1u);
+    EXPECT_EQ(second.tracks[0].state, TrackOutcome::State::skipped_existing);
+    EXPECT_EQ(second.tracks[1].state, TrackOutcome::State::skipped_existing);
+    EXPECT_EQ(second.tracks[2].state, TrackOutcome::State::written);
+    EXPECT_TRUE(file_id(dir.path() / second.tracks[0].file) == one);
+    EXPECT_TRUE(file_id(dir.path() / second.tracks[1].file) == two);
+    check_album(cd, second, dir.path(),
+                meta.musicbrainz_discid.empty() ? musicbrainz_disc_id(source->toc())
+                                                : meta.musicbrainz_discid);
+
+    // The same as a rip in one go: the kept tracks' checksums came from the state file.
+    TempDir once;
+    AlbumResult whole = rip_album(*source, meta, once.path(), naming(), options());
+    for (std::size_t i = 0; i < whole.tracks.size(); ++i) {
+        SCOPED_TRACE("track " + std::to_string(whole.tracks[i].number));
+        EXPECT_EQ(second.tracks[i].sums.crc32, whole.tracks[i].sums.crc32);
+        EXPECT_EQ(second.tracks[i].sums.accuraterip_v1, whole.tracks[i].sums.accuraterip_v1);
+        EXPECT_EQ(second.tracks[i].sums.accuraterip_v2, whole.tracks[i].sums.accuraterip_v2);
+        EXPECT_EQ(second.tracks[i].sums.samples, whole.tracks[i].sums.samples);
+        EXPECT_TRUE(test::read_file(dir.path() / second.tracks[i].file) ==
+                    test::read_file(once.path() / whole.tracks[i].file));
+    }
+    EXPECT_EQ(read_whole_file(second.cue), read_whole_file(whole.cue));
+    EXPECT_EQ(read_whole_file(second.m3u), read_whole_file(whole.m3u));
+    EXPECT_EQ(read_whole_file(second.log), read_whole_file(whole.log));
+}
+
+TEST(AlbumRip, AStopMidTrackLeavesNoFileForItAndTheNextRipCompletesIt) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    auto source = CdSource::open_cue(cd.cue);
+    const AlbumMeta meta = AlbumMeta::from_toc(source->toc());
+    std::stop_source stop;
+    std::uint64_t stopped_at = 0;
+    AlbumResult first = rip_album(
+        *source, meta, dir.path(), naming(), options(),
+        [&](const AlbumProgress& p) {
+            if (p.track == 2 && p.track_samples > p.track_total / 2 && stopped_at == 0) {
+                stopped_at = p.track_samples;
+                stop.request_stop();
+            }
+        },
+        stop.get_token());
+    ASSERT_TRUE(first.cancelled);
+    ASSERT_GT(stopped_at, 0u);
+    EXPECT_EQ(first.tracks[0].state, TrackOutcome::State::written);
+    EXPECT_EQ(first.tracks[1].state, TrackOutcome::State::pending);
+    EXPECT_FALSE(fs::exists(dir.path() / first.tracks[1].file));
+    EXPECT_FALSE(fs::exists(dir.path() / first.tracks[2].file));
+    EXPECT_TRUE(first.cue.empty());
+
+    AlbumResult second = rip_album(*source, meta, dir.path(), naming(), options());
+    EXPECT_EQ(second.tracks[0].state, TrackOutcome::State::skipped_existing);
+    EXPECT_EQ(second.tracks[1].state, TrackOutcome::State::written);
+    check_album(cd, second, dir.path(), musicbrainz_disc_id(source->toc()));
+    EXPECT_FALSE(fs::exists(dir.path() / (first.tracks[1].file.string() + ".part")));
+}
+
+// A kept track must still be the file the state recorded: a damaged one is ripped again, and a
+// file the state does not record (a crash between its rename and the state write) too.
+TEST(AlbumRip, FilesTheStateDoesNotVouchForAreRippedAgain) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    auto source = CdSource::open_cue(cd.cue);
+    const AlbumMeta meta = AlbumMeta::from_toc(source->toc());
+    AlbumResult first = rip_album(*source, meta, dir.path(), naming(), options());
+    ASSERT_FALSE(first.cancelled);
+    fs::resize_file(dir.path() / first.tracks[0].file, 1000);
+
+    AlbumResult second = rip_album(*source, meta, dir.path(), naming(), options());
+    EXPECT_EQ(second.tracks[0].state, TrackOutcome::State::written);
+    for (std::size_t i = 1; i < second.tracks.size(); ++i) {
+        EXPECT_EQ(second.tracks[i].state, TrackOutcome::State::skipped_existing);
+    }
+    check_album(cd, second, dir.path(), musicbrainz_disc_id(source->toc()));
+
+    fs::remove(dir.path() / std::string(kAlbumStateFile));
+    AlbumResult third = rip_album(*source, meta, dir.path(), naming(), options());
+    for (const TrackOutcome& t : third.tracks) {
+        EXPECT_EQ(t.state, TrackOutcome::State::written) << "track " << t.number;
+    }
+    check_album(cd, third, dir.path(), musicbrainz_disc_id(source->toc()));
+}
+
+// A BIN whose reads fail in track 2 (faultfs), ripped with paranoia giving up quickly: track 2 is
+// still written, flagged in its tags and the log, and the album reports errors.
+TEST(AlbumRip, ATrackWithReadErrorsIsWrittenAndFlagged) {
+    FREEMKV_NEED_AUDIO_CD();
+    FREEMKV_REQUIRE_ROOT();
+    AudioCd cd;
+    TempDir dir;
+    const auto& two = cd.truth["tracks"][1];
+    const std::uint64_t bad = (two["start"].get<std::uint64_t>() + 150) * kCdFrameBytes;
+    test::FaultFs scratched(cd.bin, fmt::format("--read-only --eio {}:{}", bad, 2 * kCdFrameBytes));
+    UniqueFd cue(::open(cd.cue.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd bin(::open(scratched.disk().c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(cue && bin);
+    auto source = CdSource::open_cue_fds(cue.get(), bin.get(), "scratched.cue");
+    AlbumOptions o = options();
+    o.paranoia.mode = ParanoiaMode::off;
+    o.paranoia.retries = 1;
+    AlbumResult result =
+        rip_album(*source, AlbumMeta::from_toc(source->toc()), dir.path(), naming(), o);
+    ASSERT_FALSE(result.cancelled);
+    EXPECT_TRUE(result.errors);
+    ASSERT_EQ(result.tracks.size(), 4u);
+    const std::string log = read_whole_file(result.log);
+    for (const TrackOutcome& t : result.tracks) {
+        SCOPED_TRACE("track " + std::to_string(t.number));
+        EXPECT_EQ(t.state, TrackOutcome::State::written);
+        ASSERT_TRUE(fs::exists(dir.path() / t.file));
+        run("flac -s -t " + q(dir.path() / t.file));
+        auto tags = run("metaflac --export-tags-to=- " + q(dir.path() / t.file));
+        const std::uint64_t errors = t.stats.skips + t.stats.read_errors;
+        EXPECT_EQ(t.errors, errors > 0);
+        if (t.number == 2 || errors > 0) {
+            EXPECT_TRUE(t.errors);
+            EXPECT_NE(tags.find(fmt::format("FREEMKV_READ_ERRORS={}\n", errors)), std::string::npos)
+                << tags;
+        } else {
+            EXPECT_EQ(tags.find("FREEMKV_READ_ERRORS"), std::string::npos) << tags;
+        }
+        if (t.number > 2) {
+            EXPECT_FALSE(t.errors);
+        }
+    }
+    EXPECT_NE(log.find("copied with read errors"), std::string::npos) << log;
+    EXPECT_NE(log.find("with errors\n"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace freemkv
