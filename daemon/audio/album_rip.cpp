@@ -255,9 +255,18 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
             throw AudioError(
                 fmt::format("{}: cannot create its directory: {}", full.string(), ec.message()));
         }
-        if (fs::exists(full, ec)) {
-            // Published but not recorded: a crash came between the rename and the state write.
-            spdlog::warn("{}: not recorded as complete, ripping it again", full.string());
+        if (fs::exists(full, ec) || ec) {
+            const KeptTrack* recorded = state.find(t.number);
+            if (recorded == nullptr || recorded->file != o.file.generic_string()) {
+                // Not this disc's, as far as its state can tell: another disc's album of the
+                // same name, a file of the user's, or (rarely) this rip's own track published
+                // just before a crash. Never overwritten: the user decides.
+                throw AudioError(fmt::format(
+                    "{}: exists and is not recorded as a finished track of this disc; not "
+                    "overwriting it (move it away to rip this track)",
+                    full.string()));
+            }
+            spdlog::warn("{}: not the size this rip recorded, ripping it again", full.string());
             fs::remove(full, ec);
             if (ec) {
                 throw AudioError(fmt::format("{}: cannot remove: {}", full.string(), ec.message()));

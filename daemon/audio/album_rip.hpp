@@ -9,8 +9,10 @@
 // directory, is replaced atomically; it records the MusicBrainz disc ID and per track its file,
 // size and checksums. A later rip of the same disc into the same directory keeps every track
 // whose file is recorded there and still has the recorded size: it is not read again, and its
-// checksums come from the state file, so the log and cue are complete. A track's file that is
-// not recorded (a crash between the rename and the state write) is removed and ripped again; a
+// checksums come from the state file, so the log and cue are complete. A recorded track whose
+// file changed size is ripped again. A file the state does not record is never overwritten: the
+// rip fails with AudioError naming it (another disc's album of the same name, a user's file, or
+// this rip's track published just before a crash, between the rename and the state write). A
 // stop or crash mid-track leaves only its ".part", overwritten next time.
 //
 // Read errors: a track with uncorrectable errors (paranoia skips or read errors) is still

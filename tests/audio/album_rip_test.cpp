@@ -20,6 +20,7 @@
 #include "album_rip.hpp"
 #include "atomic_file.hpp"
 #include "audio/audio_cd_fixture.hpp"
+#include "audio_error.hpp"
 #include "cd_source.hpp"
 #include "disc_ids.hpp"
 #include "support/test_support.hpp"
@@ -256,9 +257,9 @@ TEST(AlbumRip, AStopMidTrackLeavesNoFileForItAndTheNextRipCompletesIt) {
     EXPECT_FALSE(fs::exists(dir.path() / (first.tracks[1].file.string() + ".part")));
 }
 
-// A kept track must still be the file the state recorded: a damaged one is ripped again, and a
-// file the state does not record (a crash between its rename and the state write) too.
-TEST(AlbumRip, FilesTheStateDoesNotVouchForAreRippedAgain) {
+// A kept track must still be the file the state recorded: a damaged one is ripped again. A file
+// the state does not record may be another disc's or the user's: the rip fails naming it.
+TEST(AlbumRip, ADamagedTrackIsRippedAgainButAFileOfUnknownOriginIsNeverOverwritten) {
     FREEMKV_NEED_AUDIO_CD();
     AudioCd cd;
     TempDir dir;
@@ -275,12 +276,19 @@ TEST(AlbumRip, FilesTheStateDoesNotVouchForAreRippedAgain) {
     }
     check_album(cd, second, dir.path(), musicbrainz_disc_id(source->toc()));
 
+    // Without the state, the files are not known to be this disc's: never overwritten.
     fs::remove(dir.path() / std::string(kAlbumStateFile));
-    AlbumResult third = rip_album(*source, meta, dir.path(), naming(), options());
-    for (const TrackOutcome& t : third.tracks) {
-        EXPECT_EQ(t.state, TrackOutcome::State::written) << "track " << t.number;
+    const auto before = fs::file_size(dir.path() / second.tracks[0].file);
+    try {
+        (void)rip_album(*source, meta, dir.path(), naming(), options());
+        ADD_FAILURE() << "ripped over files it does not know";
+    } catch (const AudioError& e) {
+        EXPECT_NE(std::string(e.what()).find(second.tracks[0].file.string() +
+                                             ": exists and is not recorded"),
+                  std::string::npos)
+            << e.what();
     }
-    check_album(cd, third, dir.path(), musicbrainz_disc_id(source->toc()));
+    EXPECT_EQ(fs::file_size(dir.path() / second.tracks[0].file), before);
 }
 
 // A BIN whose reads fail in track 2 (faultfs), ripped with paranoia giving up quickly: track 2 is
