@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include "audio_error.hpp"
@@ -22,16 +24,41 @@ namespace {
 
 constexpr std::int64_t kFrameSamples = kCdSamplesPerFrame;
 
-// Paranoia's callback and read function take no user pointer: the read in progress on this
-// thread is found here.
-thread_local TrackReadStats* current_stats = nullptr;
-thread_local int current_bin_fd = -1;
+using ReadAudio = long (*)(cdrom_drive_t*, void*, lsn_t, long);
+
+// The read in progress on this thread: paranoia's callback and read function take no user
+// pointer.
+struct ReadContext {
+    TrackReadStats* stats = nullptr;
+    int bin_fd = -1;
+    ReadAudio drive_read = nullptr;  // the drive's own read function, when not a BIN
+    // The samples this read delivers, from the disc's LBA 0: errors outside them (paranoia reads
+    // far ahead and back) belong to another track.
+    std::int64_t first_sample = 0;
+    std::int64_t end_sample = 0;
+    int attempts = 1;  // failed reads of one frame before it is given up
+    std::chrono::steady_clock::duration error_time{};
+    std::chrono::steady_clock::duration error_budget{};
+    std::set<lsn_t> given_up;
+
+    bool covers_frame(lsn_t frame) const {
+        return std::int64_t{frame} * kFrameSamples < end_sample &&
+               (std::int64_t{frame} + 1) * kFrameSamples > first_sample;
+    }
+    bool covers_sample(std::int64_t sample) const {
+        return sample >= first_sample && sample < end_sample;
+    }
+};
+thread_local ReadContext* current = nullptr;
 
 void count(long position, paranoia_cb_mode_t mode) {
-    TrackReadStats* stats = current_stats;
-    if (stats == nullptr) {
+    ReadContext* context = current;
+    if (context == nullptr || context->stats == nullptr) {
         return;
     }
+    TrackReadStats* stats = context->stats;
+    // Paranoia counts in 16-bit words: two a stereo sample.
+    const std::int64_t sample = position > 0 ? position / 2 : 0;
     switch (mode) {
         case PARANOIA_CB_READ:
             ++stats->reads;
@@ -46,13 +73,15 @@ void count(long position, paranoia_cb_mode_t mode) {
             ++stats->fixups;
             break;
         case PARANOIA_CB_SKIP:
-            ++stats->skips;
-            // Paranoia counts in 16-bit words: two a stereo sample.
-            stats->skip_positions.push_back(position > 0 ? static_cast<std::uint64_t>(position) / 2
-                                                         : 0);
+            if (context->covers_sample(sample)) {
+                ++stats->skips;
+                stats->skip_positions.push_back(static_cast<std::uint64_t>(sample));
+            }
             break;
         case PARANOIA_CB_READERR:
-            ++stats->read_errors;
+            if (context->covers_sample(sample)) {
+                ++stats->read_errors;
+            }
             break;
         default:
             break;
@@ -61,13 +90,12 @@ void count(long position, paranoia_cb_mode_t mode) {
 
 // Reads `frames` frames at `first` from the BIN; false on a read error. Past its end (a BIN cut
 // short inside its last frame) the frames are zeros.
-bool pread_frames(char* out, lsn_t first, long frames) {
+bool pread_frames(int fd, char* out, lsn_t first, long frames) {
     std::size_t want = static_cast<std::size_t>(frames) * kCdFrameBytes;
     std::size_t done = 0;
     off_t offset = static_cast<off_t>(first) * kCdFrameBytes;
     while (done < want) {
-        ssize_t n =
-            ::pread(current_bin_fd, out + done, want - done, offset + static_cast<off_t>(done));
+        ssize_t n = ::pread(fd, out + done, want - done, offset + static_cast<off_t>(done));
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -83,25 +111,112 @@ bool pread_frames(char* out, lsn_t first, long frames) {
     return true;
 }
 
-// Paranoia's read function for an image: the BIN through its descriptor. Like a drive, a read
-// that fails part way delivers the frames before the bad one (paranoia retries the rest), and
-// fails when the first is bad. Paranoia passes no buffer when it only moves the drive's cache
-// away (cache busting): nothing to read then.
-long read_from_bin(cdrom_drive_t* /*drive*/, void* buffer, lsn_t begin, long sectors) {
-    if (buffer == nullptr || begin < 0) {
-        return buffer == nullptr ? sectors : -1;
+bool read_run(const ReadContext& context, cdrom_drive_t* drive, char* out, lsn_t first,
+              long frames) {
+    if (context.bin_fd >= 0) {
+        return pread_frames(context.bin_fd, out, first, frames);
     }
-    auto* out = static_cast<char*>(buffer);
-    if (pread_frames(out, begin, sectors)) {
-        return sectors;
+    return context.drive_read(drive, out, first, frames) == frames;
+}
+
+// How many of `frames` frames at `first` read, frame by frame after a failed run read: the
+// frames before the first bad one.
+long good_prefix(const ReadContext& context, cdrom_drive_t* drive, char* out, lsn_t first,
+                 long frames) {
+    if (read_run(context, drive, out, first, frames)) {
+        return frames;
     }
-    for (long i = 0; i < sectors; ++i) {
-        if (!pread_frames(out + i * kCdFrameBytes, begin + static_cast<lsn_t>(i), 1)) {
-            spdlog::debug("reading the BIN at frame {}: {}", begin + i, std::strerror(errno));
-            return i > 0 ? i : -1;
+    for (long i = 0; i < frames; ++i) {
+        if (!read_run(context, drive, out + i * kCdFrameBytes, first + static_cast<lsn_t>(i), 1)) {
+            return i;
         }
     }
+    return frames;
+}
+
+// What a given-up frame reads as: the same noise on every read, so paranoia verifies it and
+// places the frames around it; read_frames delivers zeros for it. Zeros would not do: paranoia
+// cannot align reads on silence, and in overlap mode it then skips good frames next to it.
+void stand_in(char* out, lsn_t frame) {
+    auto state = static_cast<std::uint32_t>(frame) * 2654435761u + 1u;
+    for (std::size_t i = 0; i < kCdFrameBytes; ++i) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        out[i] = static_cast<char>(state & 0xff);
+    }
+}
+
+// Paranoia's read function: the BIN through its descriptor, or the drive's own. A frame that
+// fails is read again at once, up to `attempts` reads in all (one once the error time is spent);
+// when none succeeds it is given up: it reads as its stand-in from then on, counted as a skip
+// where this read covers it. Paranoia so never sees a failed read (see the header for why).
+// Paranoia passes no buffer when it only moves the drive's cache away (cache busting).
+long read_bounded(cdrom_drive_t* drive, void* buffer, lsn_t begin, long sectors) {
+    ReadContext* context = current;
+    if (context == nullptr) {
+        return -1;
+    }
+    if (buffer == nullptr) {
+        return context->bin_fd >= 0 ? sectors : context->drive_read(drive, buffer, begin, sectors);
+    }
+    if (begin < 0) {
+        return -1;
+    }
+    auto* out = static_cast<char*>(buffer);
+    long at = 0;
+    while (at < sectors) {
+        const lsn_t frame = begin + static_cast<lsn_t>(at);
+        char* frame_out = out + at * kCdFrameBytes;
+        if (context->given_up.contains(frame)) {
+            stand_in(frame_out, frame);
+            ++at;
+            continue;
+        }
+        long run = 1;
+        while (at + run < sectors &&
+               !context->given_up.contains(begin + static_cast<lsn_t>(at + run))) {
+            ++run;
+        }
+        const long good = good_prefix(*context, drive, frame_out, frame, run);
+        at += good;
+        if (good == run) {
+            continue;
+        }
+        const lsn_t bad = begin + static_cast<lsn_t>(at);
+        char* bad_out = out + at * kCdFrameBytes;
+        const bool inside = context->covers_frame(bad) && context->stats != nullptr;
+        const auto started = std::chrono::steady_clock::now();
+        bool read = false;
+        for (int attempt = 1; !read; ++attempt) {
+            spdlog::debug("reading frame {} (attempt {}): {}", bad, attempt, std::strerror(errno));
+            if (inside) {
+                ++context->stats->read_errors;
+            }
+            context->error_time += std::chrono::steady_clock::now() - started;
+            if (attempt >= context->attempts || context->error_time >= context->error_budget) {
+                break;
+            }
+            read = read_run(*context, drive, bad_out, bad, 1);
+        }
+        if (!read) {
+            context->given_up.insert(bad);
+            stand_in(bad_out, bad);
+            if (inside) {
+                ++context->stats->skips;
+                context->stats->skip_positions.push_back(
+                    static_cast<std::uint64_t>(std::int64_t{bad} * kFrameSamples));
+            }
+        }
+        ++at;
+    }
     return sectors;
+}
+
+// Paranoia checks its retry count against max_retries only every fifth retry: any other value
+// never matches and it retries on until its overlap window is at its widest.
+int paranoia_retries(int retries) {
+    return std::max((retries + 4) / 5 * 5, 5);
 }
 
 void log_lines(const std::string& from, char* text, bool error) {
@@ -154,6 +269,7 @@ const char* paranoia_mode_name(ParanoiaMode mode) {
 struct ParanoiaReader::State {
     cdrom_drive_t* drive = nullptr;
     cdrom_paranoia_t* paranoia = nullptr;
+    ReadAudio drive_read = nullptr;
 
     void drain(const std::string& from) const {
         log_lines(from, cdio_cddap_messages(drive), false);
@@ -186,9 +302,8 @@ ParanoiaReader::ParanoiaReader(const CdSource& source, ParanoiaOptions options)
             fmt::format("{}: paranoia cannot open it (error {})", source.name(), opened));
     }
     state_->drive->bigendianp = 0;
-    if (source.bin_fd() >= 0) {
-        state_->drive->read_audio = &read_from_bin;
-    }
+    state_->drive_read = state_->drive->read_audio;
+    state_->drive->read_audio = &read_bounded;
     state_->paranoia = cdio_paranoia_init(state_->drive);
     if (state_->paranoia == nullptr) {
         throw AudioError(source.name() + ": paranoia cannot start");
@@ -234,18 +349,22 @@ TrackReadStats ParanoiaReader::read_frames(std::uint32_t first, std::uint32_t fr
                                            const std::string& what, const SampleSink& sink,
                                            std::stop_token stop, const ReadProgress& progress) {
     TrackReadStats stats;
-    current_stats = &stats;
-    current_bin_fd = source_.bin_fd();
-    struct Reset {
-        ~Reset() {
-            current_stats = nullptr;
-            current_bin_fd = -1;
-        }
-    } reset;
-
     const std::int64_t audio_end = std::int64_t{source_.toc().audio_leadout()} * kFrameSamples;
     std::int64_t pos = std::int64_t{first} * kFrameSamples + options_.read_offset;
     std::int64_t remaining = std::int64_t{frames} * kFrameSamples;
+
+    ReadContext context;
+    context.stats = &stats;
+    context.bin_fd = source_.bin_fd();
+    context.drive_read = state_->drive_read;
+    context.first_sample = pos;
+    context.end_sample = pos + remaining;
+    context.attempts = std::max(options_.retries, 1);
+    context.error_budget = options_.error_time;
+    current = &context;
+    struct Reset {
+        ~Reset() { current = nullptr; }
+    } reset;
     std::vector<std::int16_t> block(static_cast<std::size_t>(kFrameSamples) * 2);
 
     auto deliver = [&](const std::int16_t* samples, std::int64_t n) {
@@ -269,9 +388,9 @@ TrackReadStats ParanoiaReader::read_frames(std::uint32_t first, std::uint32_t fr
             progress(stats.samples);
         }
     };
+    const std::vector<std::int16_t> silence(static_cast<std::size_t>(kFrameSamples) * 2, 0);
     // Zeros where the offset reaches outside the disc's audio.
     auto zeros = [&](std::int64_t n) {
-        std::vector<std::int16_t> silence(static_cast<std::size_t>(kFrameSamples) * 2, 0);
         while (n > 0 && !stop.stop_requested()) {
             std::int64_t now = std::min(n, kFrameSamples);
             deliver(silence.data(), now);
@@ -290,15 +409,16 @@ TrackReadStats ParanoiaReader::read_frames(std::uint32_t first, std::uint32_t fr
             if (stop.stop_requested()) {
                 break;
             }
-            std::int16_t* sector =
-                cdio_paranoia_read_limited(state_->paranoia, &count, options_.retries);
+            std::int16_t* sector = cdio_paranoia_read_limited(state_->paranoia, &count,
+                                                              paranoia_retries(options_.retries));
             state_->drain(source_.name());
             if (sector == nullptr) {
                 throw AudioError(fmt::format("{}: {}: paranoia cannot read frame {}",
                                              source_.name(), what, pos / kFrameSamples));
             }
             std::int64_t n = std::min({kFrameSamples - skip, remaining, audio_end - pos});
-            deliver(sector + skip * 2, n);
+            deliver((context.given_up.contains(lsn) ? silence.data() : sector) + skip * 2, n);
+            ++lsn;
             skip = 0;
         }
     }

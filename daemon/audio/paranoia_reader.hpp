@@ -14,6 +14,19 @@
 // stderr. Its callback is counted per read: reads, verifies, fixups (corrections), skips (samples
 // paranoia gave up on after the retries: uncorrectable), with where each skip was.
 //
+// Unreadable frames (a scratch). Pathology: paranoia (libcdio-paranoia 10.2+2.0.1,
+// i_paranoia_read_limited) never gives up on a frame whose reads fail. A failed read only leaves
+// zeros flagged unread, which never verify, so it rereads its whole 1200-frame cache window
+// again and again; it compares its retry count with max_retries only every fifth retry (so 1 or
+// 3 never match) and otherwise skips only once its overlap window has grown to its widest, which
+// on a failing read may take many minutes, or never come. Strategy: the read function below
+// paranoia bounds it. A frame whose read failed `retries` times in this track's read (or once,
+// after errors have cost the track `error_time`) is given up: from then on it reads as the same
+// noise every time, so paranoia verifies it and goes on; the track gets zeros for it, and a skip
+// at its position. Errors
+// and skips are counted only where they fall inside the track's samples: paranoia reads far ahead
+// (its cache window) and back (its overlap), into the neighbouring tracks.
+//
 // Byte order: paranoia guesses a drive's from the audio itself; MMC drives and BIN files deliver
 // CD-DA little-endian, so the guess is switched off and little-endian assumed.
 //
@@ -21,6 +34,7 @@
 // hard). Threading: one read at a time per reader, on the calling thread; the sink, progress and
 // the stop token are called and checked on it, per sector.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,7 +55,9 @@ const char* paranoia_mode_name(ParanoiaMode mode);
 
 struct ParanoiaOptions {
     ParanoiaMode mode = ParanoiaMode::full;
-    int retries = 20;              // paranoia's max_retries per sector
+    int retries = 20;  // failed reads of a frame before it is skipped (at least 1)
+    // Once a track's failed reads took this long, each further bad frame gets one read.
+    std::chrono::steady_clock::duration error_time = std::chrono::minutes(5);
     std::int32_t read_offset = 0;  // samples, see above
 };
 
@@ -49,9 +65,9 @@ struct TrackReadStats {
     std::uint64_t samples = 0;  // stereo samples delivered
     std::uint64_t reads = 0;    // PARANOIA_CB_READ
     std::uint64_t verifies = 0;
-    std::uint64_t fixups = 0;  // edge, atom, dropped, duped fixups
-    std::uint64_t skips = 0;   // uncorrectable: paranoia gave up
-    std::uint64_t read_errors = 0;
+    std::uint64_t fixups = 0;       // edge, atom, dropped, duped fixups
+    std::uint64_t skips = 0;        // uncorrectable: paranoia or the retries above gave up
+    std::uint64_t read_errors = 0;  // failed reads inside the track (several per bad frame)
     // Where paranoia skipped, in stereo samples from the disc's LBA 0.
     std::vector<std::uint64_t> skip_positions;
     bool silent = true;      // every delivered sample is zero
