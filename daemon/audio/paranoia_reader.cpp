@@ -134,9 +134,10 @@ long good_prefix(const ReadContext& context, cdrom_drive_t* drive, char* out, ls
     return frames;
 }
 
-// What a given-up frame reads as: the same noise on every read, so paranoia verifies it and
-// places the frames around it; read_frames delivers zeros for it. Zeros would not do: paranoia
-// cannot align reads on silence, and in overlap mode it then skips good frames next to it.
+// What a given-up frame reads as: the same noise on every read, so paranoia verifies it; the
+// track gets zeros for it (read_frames). Not zeros themselves: paranoia places reads by matching
+// their content and takes runs of silence down a path of their own (i_silence_match); a pattern
+// unique to the frame keeps given-up frames out of it. (Zeros also pass the tests here.)
 void stand_in(char* out, lsn_t frame) {
     auto state = static_cast<std::uint32_t>(frame) * 2654435761u + 1u;
     for (std::size_t i = 0; i < kCdFrameBytes; ++i) {
@@ -178,6 +179,7 @@ long read_bounded(cdrom_drive_t* drive, void* buffer, lsn_t begin, long sectors)
                !context->given_up.contains(begin + static_cast<lsn_t>(at + run))) {
             ++run;
         }
+        auto started = std::chrono::steady_clock::now();
         const long good = good_prefix(*context, drive, frame_out, frame, run);
         at += good;
         if (good == run) {
@@ -186,14 +188,15 @@ long read_bounded(cdrom_drive_t* drive, void* buffer, lsn_t begin, long sectors)
         const lsn_t bad = begin + static_cast<lsn_t>(at);
         char* bad_out = out + at * kCdFrameBytes;
         const bool inside = context->covers_frame(bad) && context->stats != nullptr;
-        const auto started = std::chrono::steady_clock::now();
         bool read = false;
         for (int attempt = 1; !read; ++attempt) {
             spdlog::debug("reading frame {} (attempt {}): {}", bad, attempt, std::strerror(errno));
             if (inside) {
                 ++context->stats->read_errors;
             }
-            context->error_time += std::chrono::steady_clock::now() - started;
+            const auto now = std::chrono::steady_clock::now();
+            context->error_time += now - started;
+            started = now;
             if (attempt >= context->attempts || context->error_time >= context->error_budget) {
                 break;
             }

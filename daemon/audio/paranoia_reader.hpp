@@ -12,20 +12,21 @@
 //
 // Paranoia's messages go to spdlog (CDDA_MESSAGE_LOGIT, drained after each call), never to
 // stderr. Its callback is counted per read: reads, verifies, fixups (corrections), skips (samples
-// paranoia gave up on after the retries: uncorrectable), with where each skip was.
+// given up on after the retries: uncorrectable), with where each skip was.
 //
 // Unreadable frames (a scratch). Pathology: paranoia (libcdio-paranoia 10.2+2.0.1,
-// i_paranoia_read_limited) never gives up on a frame whose reads fail. A failed read only leaves
-// zeros flagged unread, which never verify, so it rereads its whole 1200-frame cache window
-// again and again; it compares its retry count with max_retries only every fifth retry (so 1 or
-// 3 never match) and otherwise skips only once its overlap window has grown to its widest, which
-// on a failing read may take many minutes, or never come. Strategy: the read function below
-// paranoia bounds it. A frame whose read failed `retries` times in this track's read (or once,
-// after errors have cost the track `error_time`) is given up: from then on it reads as the same
-// noise every time, so paranoia verifies it and goes on; the track gets zeros for it, and a skip
-// at its position. Errors
-// and skips are counted only where they fall inside the track's samples: paranoia reads far ahead
-// (its cache window) and back (its overlap), into the neighbouring tracks.
+// i_paranoia_read_limited) does not bound the reads of a frame that fails. A failed read leaves
+// zeros flagged unread, which never verify, so it rereads its whole cache window (1200 frames)
+// again and again; it compares its retry count with max_retries only every fifth retry (1 or 3
+// never match) and otherwise skips only once its overlap window has grown to its widest, which
+// on failing reads takes many minutes or never comes (measured: over 150 s on a 4-frame bad
+// region of an 832-frame BIN, full and overlap modes, unfinished). Strategy: the read function
+// under paranoia bounds it, so paranoia never sees a failed read. A frame that fails is read again
+// at once, `retries` reads in all (one once failed reads have cost the track `error_time`); when
+// none succeeds it is given up for the rest of this read: it reads as the same noise every time,
+// so paranoia verifies it and goes on, and the track gets zeros for it and a skip at its
+// position. Errors and skips count only where they fall inside the track's samples: paranoia
+// reads far ahead (its cache window) and back (its overlap), into the neighbouring tracks.
 //
 // Byte order: paranoia guesses a drive's from the audio itself; MMC drives and BIN files deliver
 // CD-DA little-endian, so the guess is switched off and little-endian assumed.
@@ -55,10 +56,10 @@ const char* paranoia_mode_name(ParanoiaMode mode);
 
 struct ParanoiaOptions {
     ParanoiaMode mode = ParanoiaMode::full;
-    int retries = 20;  // failed reads of a frame before it is skipped (at least 1)
+    int retries = 20;              // failed reads of a frame before it is skipped (at least 1)
+    std::int32_t read_offset = 0;  // samples, see above
     // Once a track's failed reads took this long, each further bad frame gets one read.
     std::chrono::steady_clock::duration error_time = std::chrono::minutes(5);
-    std::int32_t read_offset = 0;  // samples, see above
 };
 
 struct TrackReadStats {
@@ -68,7 +69,7 @@ struct TrackReadStats {
     std::uint64_t fixups = 0;       // edge, atom, dropped, duped fixups
     std::uint64_t skips = 0;        // uncorrectable: paranoia or the retries above gave up
     std::uint64_t read_errors = 0;  // failed reads inside the track (several per bad frame)
-    // Where paranoia skipped, in stereo samples from the disc's LBA 0.
+    // Where frames were skipped, in stereo samples from the disc's LBA 0.
     std::vector<std::uint64_t> skip_positions;
     bool silent = true;      // every delivered sample is zero
     bool cancelled = false;  // the stop token stopped the read; the sink got a prefix
