@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "audio_error_of.hpp"
 #include "support/canned_http.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
@@ -49,17 +50,7 @@ const std::vector<ArResponse> kResponses = {
     {kIds, {{3, 0xb1b1b1b1, 0xf4}, {3, 0xb2b2b2b2, 0xf5}, {2, 0x33333333, 0xf6}}},
 };
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const AudioError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "not an AudioError: " << e.what();
-        return e.what();
-    }
-    return "";
-}
+using test::error_of;
 
 TEST(AccurateRipDb, ParsesEveryResponse) {
     std::vector<ArResponse> parsed = parse_accuraterip(dbar(kResponses), "test");

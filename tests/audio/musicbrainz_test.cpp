@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "audio_error_of.hpp"
 #include "support/canned_http.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
@@ -24,18 +25,7 @@ const std::string kDiscId = "arIS30RPWowvwNEqsqdDnZzDGhk-";
 const std::string kCanned = test::slurp(FREEMKV_AUDIO_DATA "/musicbrainz_discid.json");
 const std::string kSource = "canned.json";
 
-// The message of the AudioError `f` throws; "" if it returns. Any other exception fails the test.
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const AudioError& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "not an AudioError: " << e.what();
-        return e.what();
-    }
-    return "";
-}
+using test::error_of;
 
 std::string parse_error(const std::string& text, int tracks = 4) {
     return error_of([&] { parse_musicbrainz(text, kDiscId, tracks, kSource); });

@@ -15,6 +15,7 @@
 #include "support/dvd_images.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
+#include "test_queue_options.hpp"
 
 namespace freemkv {
 namespace {
@@ -22,15 +23,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-QueueOptions test_options(const test::TempDir& dir) {
-    QueueOptions c;
-    c.library = dir / "library";
-    c.state_dir = dir / "state";
-    std::filesystem::create_directories(c.library);
-    std::filesystem::create_directories(c.state_dir);
-    c.rip.buffer = BufferConfig{.buffer_bytes = 8 * MiB, .block_bytes = 1 * MiB};
-    return c;
-}
+using test::test_options;
 
 bool same_bytes(const std::filesystem::path& a, const std::filesystem::path& b) {
     return test::read_file(a) == test::read_file(b);

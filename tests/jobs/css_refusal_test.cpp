@@ -10,21 +10,14 @@
 #include "job_queue.hpp"
 #include "support/dvd_images.hpp"
 #include "support/test_support.hpp"
+#include "test_queue_options.hpp"
 
 namespace freemkv {
 namespace {
 
 using ::testing::HasSubstr;
 
-QueueOptions test_options(const test::TempDir& dir) {
-    QueueOptions c;
-    c.library = dir / "library";
-    c.state_dir = dir / "state";
-    std::filesystem::create_directories(c.library);
-    std::filesystem::create_directories(c.state_dir);
-    c.rip.buffer = BufferConfig{.buffer_bytes = 8 * MiB, .block_bytes = 1 * MiB};
-    return c;
-}
+using test::test_options;
 
 struct Progress : JobListener {
     std::mutex m;

@@ -25,6 +25,7 @@
 
 #include "dvd_stream.hpp"
 #include "dvd_titles.hpp"
+#include "file_sink.hpp"
 #include "remux.hpp"
 #include "support/dvd_images.hpp"
 #include "support/process.hpp"
@@ -37,29 +38,7 @@ using namespace std::chrono_literals;
 
 constexpr std::uint64_t kSector = 2048;
 
-class FileSink : public ByteSink {
-  public:
-    explicit FileSink(const std::filesystem::path& path)
-        : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
-        if (fd_ < 0) {
-            throw std::system_error(errno, std::generic_category(), path.string());
-        }
-    }
-    ~FileSink() override { ::close(fd_); }
-    void write_at(std::uint64_t offset, std::span<const std::byte> data) override {
-        while (!data.empty()) {
-            ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
-            if (n < 0) {
-                throw std::system_error(errno, std::generic_category(), "pwrite");
-            }
-            data = data.subspan(static_cast<std::size_t>(n));
-            offset += static_cast<std::uint64_t>(n);
-        }
-    }
-
-  private:
-    int fd_;
-};
+using test::FileSink;
 
 // One byte of the image at `at`, changed by `change`.
 void patch_byte(const std::filesystem::path& image, std::uint64_t at,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "dvd_titles.hpp"
+#include "file_sink.hpp"
 #include "page_cache.hpp"
 #include "support/dvd_images.hpp"
 #include "support/process.hpp"
@@ -36,36 +37,7 @@ using json = nlohmann::json;
 
 constexpr double kFrame = 0.04;  // PAL
 
-// A plain file, written where the muxer says.
-class FileSink : public ByteSink {
-  public:
-    explicit FileSink(const std::filesystem::path& path)
-        : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) {
-        if (fd_ < 0) {
-            throw std::system_error(errno, std::generic_category(), path.string());
-        }
-    }
-    ~FileSink() override { ::close(fd_); }
-    void write_at(std::uint64_t offset, std::span<const std::byte> data) override {
-        if (offset < last_end_) {
-            ++seeks_back;
-        }
-        while (!data.empty()) {
-            ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
-            if (n < 0) {
-                throw std::system_error(errno, std::generic_category(), "pwrite");
-            }
-            data = data.subspan(static_cast<std::size_t>(n));
-            offset += static_cast<std::uint64_t>(n);
-        }
-        last_end_ = std::max(last_end_, offset);
-    }
-    int seeks_back = 0;
-
-  private:
-    int fd_;
-    std::uint64_t last_end_ = 0;
-};
+using test::FileSink;
 
 struct Tool {
     int code = 0;
