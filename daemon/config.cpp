@@ -21,6 +21,7 @@
 #include "full_io.hpp"
 #include "io_error.hpp"
 #include "title_naming.hpp"
+#include "track_naming.hpp"
 #include "unique_fd.hpp"
 
 namespace freemkv {
@@ -45,6 +46,68 @@ constexpr std::uint64_t chunk_granule = 4 * KiB;  // keeps writeback ranges page
 constexpr std::uint64_t max_chunk = 4 * GiB;
 constexpr std::uint64_t max_buffer = 4 * GiB;
 constexpr std::size_t max_file_bytes = 1024 * 1024;
+constexpr std::int64_t max_audio_retries = 1000;
+// Samples; the offsets drives are known for lie within about +-2000.
+constexpr std::int64_t max_read_offset = 10000;
+constexpr std::int64_t max_flac_level = 8;
+
+std::int32_t read_offset(const ConfigValue& v) {
+    std::int64_t n = v.integer();
+    if (n < -max_read_offset || n > max_read_offset) {
+        v.fail(fmt::format("must be between {} and {} samples, got {}", -max_read_offset,
+                           max_read_offset, n));
+    }
+    return static_cast<std::int32_t>(n);
+}
+
+// audio.drive_offsets: a table of drive model -> read offset.
+std::map<std::string, std::int32_t> drive_offsets(const ConfigValue& v) {
+    const toml::table* table = v.node().as_table();
+    if (table == nullptr) {
+        v.fail(fmt::format("expected a table such as {{ \"PLEXTOR DVDR PX-716A\" = 30 }}, got {}",
+                           type_name(v.node())));
+    }
+    std::map<std::string, std::int32_t> offsets;
+    for (const auto& [model, node] : *table) {
+        offsets[std::string(model.str())] =
+            read_offset(v.child(fmt::format("\"{}\"", model.str()), node));
+    }
+    return offsets;
+}
+
+// The track and album templates together (each is valid on its own): the album's folder (the
+// album template's directory) is not the library itself, tracks get names of their own, and
+// every track lies inside the album's folder. Throws std::invalid_argument.
+void check_audio_naming(const AudioOptions& audio) {
+    AlbumNameFields sample{"Artist", "Album", "discid"};
+    fs::path album = album_file(audio.album_naming, sample, "");
+    if (album.parent_path().empty()) {
+        throw std::invalid_argument(
+            "album_naming must name a folder for the album, e.g. \"{artist}/{album}/{album}\"");
+    }
+    fs::path track = track_file(audio.naming, sample, 1, "Title");
+    if (track == track_file(audio.naming, sample, 2, "Title")) {
+        throw std::invalid_argument("naming must tell the tracks apart: use {track} or {track:02}");
+    }
+    fs::path inside = track.lexically_relative(album.parent_path());
+    if (inside.empty() || *inside.begin() == "..") {
+        throw std::invalid_argument(
+            fmt::format("a track ('{}') must lie inside the album's folder ('{}', from "
+                        "album_naming)",
+                        track.string(), album.parent_path().string()));
+    }
+}
+
+// A track or album template (track_naming.hpp) on its own.
+std::string track_template(const ConfigValue& v) {
+    std::string tmpl = v.string();
+    try {
+        validate_track_template(tmpl);
+    } catch (const std::invalid_argument& e) {
+        v.fail(e.what());
+    }
+    return tmpl;
+}
 
 // A title file template (title_naming.hpp), checked on a sample name.
 std::string title_template(const ConfigValue& v) {
@@ -160,6 +223,41 @@ const std::vector<Key>& keys() {
          [](V v, Config& c) { c.jobs.video.min_length = v.duration(seconds(0), max_min_length); }},
         {"video.keep_image", "keep the disc image once its titles are published",
          [](V v, Config& c) { c.jobs.video.keep_image = v.boolean(); }},
+        {"audio.paranoia",
+         "how hard an audio CD is verified while read: " + join(all_names(paranoia_mode_names)),
+         [](V v, Config& c) { c.jobs.audio.paranoia = v.choice(paranoia_mode_names); }},
+        {"audio.retries",
+         fmt::format("reads of a failing audio frame before it is given up, 1 to {}",
+                     max_audio_retries),
+         [](V v, Config& c) {
+             c.jobs.audio.retries = static_cast<int>(v.bounded(1, max_audio_retries));
+         }},
+        {"audio.read_offset",
+         fmt::format("the drive's read offset in samples, {} to {}", -max_read_offset,
+                     max_read_offset),
+         [](V v, Config& c) { c.jobs.audio.read_offset = read_offset(v); }},
+        {"audio.drive_offsets",
+         "read offsets by drive model, a table of \"VENDOR MODEL\" = samples",
+         [](V v, Config& c) { c.jobs.audio.drive_offsets = drive_offsets(v); }},
+        {"audio.flac_level", fmt::format("FLAC compression level, 0 to {}", max_flac_level),
+         [](V v, Config& c) {
+             c.jobs.audio.flac_level = static_cast<int>(v.bounded(0, max_flac_level));
+         }},
+        {"audio.naming",
+         "each track's file, a template such as \"{artist}/{album}/{track:02} - {title}\"",
+         [](V v, Config& c) { c.jobs.audio.naming = track_template(v); }},
+        {"audio.album_naming",
+         "the album's folder and its cue sheet, log and playlist, a template such as "
+         "\"{artist}/{album}/{album}\"",
+         [](V v, Config& c) { c.jobs.audio.album_naming = track_template(v); }},
+        {"audio.musicbrainz", "look the album up on MusicBrainz (needs the network)",
+         [](V v, Config& c) { c.jobs.audio.musicbrainz = v.boolean(); }},
+        {"audio.musicbrainz_url", "the MusicBrainz server, an http:// or https:// URL",
+         [](V v, Config& c) { c.jobs.audio.musicbrainz_url = v.url(); }},
+        {"audio.accuraterip", "check the rip against the AccurateRip database (needs the network)",
+         [](V v, Config& c) { c.jobs.audio.accuraterip = v.boolean(); }},
+        {"audio.accuraterip_url", "the AccurateRip server, an http:// or https:// URL",
+         [](V v, Config& c) { c.jobs.audio.accuraterip_url = v.url(); }},
     };
     return table;
 }
@@ -237,6 +335,7 @@ class Parser {
             }
         }
         check_writeback(config);
+        check_audio(config);
         config.lines = seen_;
         return config;
     }
@@ -300,6 +399,16 @@ class Parser {
             validate(c.jobs.rip.buffer);
         } catch (const std::invalid_argument& e) {
             throw ConfigError(file_, line_of("writeback.buffer"), "writeback.buffer", e.what());
+        }
+    }
+
+    void check_audio(const Config& c) const {
+        try {
+            check_audio_naming(c.jobs.audio);
+        } catch (const std::invalid_argument& e) {
+            std::string key =
+                seen_.contains("audio.naming") ? "audio.naming" : "audio.album_naming";
+            throw ConfigError(file_, line_of(key), key, e.what());
         }
     }
 

@@ -1,5 +1,6 @@
 #include "config_value.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
@@ -260,6 +261,26 @@ std::vector<std::string> ConfigValue::device_globs() const {
         globs.push_back(glob);
     }
     return globs;
+}
+
+std::string ConfigValue::url() const {
+    const std::string& text = string();
+    bool printable = std::ranges::all_of(text, [](char c) { return c > ' ' && c < 0x7f; });
+    std::string_view rest = text;
+    if (rest.starts_with("https://")) {
+        rest.remove_prefix(8);
+    } else if (rest.starts_with("http://")) {
+        rest.remove_prefix(7);
+    } else {
+        rest = {};
+    }
+    if (!printable || rest.empty() || rest.front() == '/') {
+        fail(
+            fmt::format("must be an http:// or https:// URL such as \"https://musicbrainz.org\", "
+                        "got '{}'",
+                        text));
+    }
+    return text;
 }
 
 }  // namespace freemkv

@@ -39,6 +39,11 @@ class ConfigValue {
     const toml::node& node() const { return node_; }
 
     [[noreturn]] void fail(const std::string& message) const;
+    // An entry of this table value: key "<this key>.<name>", its own line when it has one.
+    ConfigValue child(const std::string& name, const toml::node& node) const {
+        unsigned line = node.source().begin.line;
+        return ConfigValue(file_, key_ + "." + name, node, line ? line : line_);
+    }
 
     const std::string& string() const;
     std::int64_t integer() const;
@@ -63,6 +68,8 @@ class ConfigValue {
     std::vector<std::filesystem::path> directories() const;
     // An array of device paths or globs under /dev/.
     std::vector<std::string> device_globs() const;
+    // An http:// or https:// URL: printable ASCII, no spaces, a host after the scheme.
+    std::string url() const;
 
   private:
     [[noreturn]] void wrong_type(std::string_view expected) const;

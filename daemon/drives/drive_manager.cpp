@@ -18,7 +18,7 @@ JobRequest rip_request(const Drive& drive, std::uint32_t uid) {
                        .refused = {}};
     switch (media_kind(drive.properties)) {
         case MediaKind::audio_cd:
-            request.refused = drive.name + ": audio CDs are not supported yet";
+            request.audio = true;
             break;
         case MediaKind::blank:
             request.refused = drive.name + ": the disc is blank, there is nothing to rip";

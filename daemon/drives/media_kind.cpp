@@ -35,8 +35,7 @@ MediaKind media_kind(const std::map<std::string, std::string>& props) {
     if (value(props, "ID_CDROM_MEDIA_STATE") == "blank") {
         return MediaKind::blank;
     }
-    if (is_cd(props) && count(props, "ID_CDROM_MEDIA_TRACK_COUNT_AUDIO") > 0 &&
-        count(props, "ID_CDROM_MEDIA_TRACK_COUNT_DATA") == 0) {
+    if (is_cd(props) && count(props, "ID_CDROM_MEDIA_TRACK_COUNT_AUDIO") > 0) {
         return MediaKind::audio_cd;
     }
     return MediaKind::data;

@@ -1,8 +1,8 @@
 #pragma once
 
-// What kind of medium a drive holds, from udev's cdrom_id properties, so that the daemon does not
-// grind through discs it cannot rip yet: an audio CD read as 2048-byte data sectors fails at
-// every sector and would be "repaired" for the whole budget into a file of zeros.
+// What kind of medium a drive holds, from udev's cdrom_id properties: an audio CD read as
+// 2048-byte data sectors fails at every sector and would be "repaired" for the whole budget into a
+// file of zeros, so it goes to the audio stage instead; a blank disc is not ripped at all.
 
 #include <map>
 #include <string>
@@ -10,8 +10,8 @@
 namespace freemkv {
 
 enum class MediaKind {
-    data,      // something to rip (also a mixed-mode CD: it has a data track)
-    audio_cd,  // a CD with audio tracks and no data track
+    data,      // sectors to rip into an image: a DVD, a BD, a CD of data tracks only
+    audio_cd,  // a CD with audio tracks (an enhanced CD's data track is left out)
     blank,     // nothing written yet
 };
 

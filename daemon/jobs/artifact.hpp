@@ -1,8 +1,8 @@
 #pragma once
 
-// What a job makes: the disc image, and for a DVD-Video one MKV file per chosen title (later
-// also audio tracks, cue sheets, logs). Each is journaled on its own, so a restart during the
-// extract stage redoes only the artifacts that were not finished.
+// What a job makes: the disc image, and for a DVD-Video one MKV file per chosen title; for an
+// audio CD one FLAC per track, the album's cue sheet, rip log and playlist. Each is journaled on
+// its own, so a restart during the extract stage redoes only the artifacts that were not finished.
 
 #include <cstdint>
 #include <filesystem>
@@ -14,11 +14,15 @@
 
 namespace freemkv {
 
-enum class ArtifactKind { image, title };
+enum class ArtifactKind { image, title, track, cue, log, playlist };
 
-inline constexpr EnumNames<ArtifactKind, 2> artifact_kind_names{{
+inline constexpr EnumNames<ArtifactKind, 6> artifact_kind_names{{
     {ArtifactKind::image, "image"},
     {ArtifactKind::title, "title"},
+    {ArtifactKind::track, "track"},
+    {ArtifactKind::cue, "cue"},
+    {ArtifactKind::log, "log"},
+    {ArtifactKind::playlist, "playlist"},
 }};
 inline std::string_view to_string(ArtifactKind kind) {
     return name_of(artifact_kind_names, kind);
@@ -58,11 +62,15 @@ struct Artifact {
     // The final path in the library (a title's is inside the job's folder).
     std::filesystem::path path;
     ArtifactState state = ArtifactState::pending;
-    std::uint64_t bytes_total = 0;  // a title: estimated from its sectors until written
+    // A title: estimated from its sectors until written. A track: its PCM bytes (2352 a frame).
+    std::uint64_t bytes_total = 0;
     std::uint64_t bytes_done = 0;
-    std::string error;  // why it failed, for a person; "" otherwise
-    int title = 0;      // a title's number on the disc; 0 for the image
-    // Seconds of video a title lost to unreadable sectors (0: none, or not known).
+    // Why it failed, for a person; a track published with uncorrectable read errors says so too.
+    // "" otherwise.
+    std::string error;
+    int title = 0;  // a title's or track's number on the disc; 0 for the others
+    // Seconds of video a title, or of audio a track, lost to unreadable sectors (0: none, or not
+    // known).
     double seconds_lost = 0;
 
     bool operator==(const Artifact&) const = default;

@@ -15,6 +15,7 @@
 #include "mapfile.hpp"
 #include "naming.hpp"
 #include "publish_dir.hpp"
+#include "rate_meter.hpp"
 #include "ripper.hpp"
 #include "title_naming.hpp"
 #include "title_sectors.hpp"
@@ -64,32 +65,6 @@ fs::path claim_folder(const fs::path& image, OnExists policy) {
     }
     throw std::runtime_error("no free name for " + (dir / stem).string());
 }
-
-// Bytes of title written per second, smoothed as the rip smooths its read rate (ripper.cpp).
-class RateMeter {
-  public:
-    void start(std::uint64_t bytes) {
-        last_ = std::chrono::steady_clock::now();
-        last_bytes_ = bytes;
-    }
-    void update(std::uint64_t bytes) {
-        auto now = std::chrono::steady_clock::now();
-        double dt = std::chrono::duration<double>(now - last_).count();
-        if (dt <= 0 || bytes < last_bytes_) {
-            return;
-        }
-        double instant = static_cast<double>(bytes - last_bytes_) / dt;
-        rate_ = rate_ == 0 ? instant : 0.7 * rate_ + 0.3 * instant;
-        last_ = now;
-        last_bytes_ = bytes;
-    }
-    double rate() const { return rate_; }
-
-  private:
-    std::chrono::steady_clock::time_point last_;
-    std::uint64_t last_bytes_ = 0;
-    double rate_ = 0;
-};
 
 void set_progress(JobInfo& job, double rate = 0) {
     std::uint64_t total = 0;

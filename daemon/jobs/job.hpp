@@ -51,6 +51,9 @@ struct JobRequest {
     // resumes it.
     std::shared_ptr<UniqueFd> image;
     bool passed_open = false;
+    // An audio CD in a drive: its tracks are ripped to FLAC (audio_stage.hpp), not its sectors to
+    // an image. A ".cue" image is ripped so without it.
+    bool audio = false;
     // The DVD-Video titles to extract, by number; empty: as [video] titles says.
     std::vector<int> titles;
 };
@@ -65,7 +68,8 @@ struct JobInfo {
     // image's path until the extract stage starts).
     std::filesystem::path output;
     // A DVD-Video's folder in the library ("<library>/<name>"); its titles are written into
-    // "<folder>.part/", renamed to it once all are done. Empty for a data disc.
+    // "<folder>.part/", renamed to it once all are done. An audio CD's album folder, written in
+    // place (a track at a time). Empty for a data disc.
     std::filesystem::path folder;
     // The acquire stage has ended: the drive is free (another job may use it) and the job goes
     // on from the image, without the disc.

@@ -113,6 +113,9 @@ toml::table to_toml(const JobInfo& job) {
     if (job.released) {
         t.insert("released", true);
     }
+    if (job.request.audio) {
+        t.insert("audio", true);
+    }
     if (!job.artifacts.empty()) {
         toml::array list;
         for (const Artifact& a : job.artifacts) {
@@ -166,6 +169,7 @@ JobInfo from_toml(const toml::table& t) {
         }
     }
     job.request.passed_open = t["passed_open"].value_or(false);
+    job.request.audio = t["audio"].value_or(false);
     job.label = str("label");
     job.identity = str("identity");
     job.output = str("output");

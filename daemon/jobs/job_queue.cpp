@@ -448,8 +448,12 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
     RipResult result;
     std::vector<TitleInfo> titles;
     bool video = false;
+    Stage stage = Stage::acquire;
     try {
-        if (job.released) {
+        if (is_audio_request(job.request)) {
+            stage = Stage::audio;
+            result = rip_audio(job, options, stop);
+        } else if (job.released) {
             // Re-queued in its extract stage: the image is all it needs.
             if (!extractor_) {
                 throw std::runtime_error("this freemkvd cannot extract titles; the image is " +
@@ -467,6 +471,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
                     release_for_extract(job, options, titles);
         }
         if (video) {
+            stage = Stage::extract;
             result = extract(job, options, titles, result, stop);
         }
     } catch (const IdentifyCancelled&) {
@@ -475,7 +480,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
         result.outcome = RipOutcome::failed;
         result.reason = e.what();
     }
-    finish(id, job, video, result);
+    finish(id, job, stage, result);
 }
 
 RipResult JobQueue::acquire(JobInfo& job, const QueueOptions& options, RipObserver& forward,
@@ -569,28 +574,53 @@ RipResult JobQueue::extract(JobInfo& job, const QueueOptions& options,
             q.extract_slot_.notify_all();
         }
     } slot{*this};
-    auto report = [this](const JobInfo& now, bool journal) {
-        JobInfo copy;
-        {
-            std::lock_guard lock(mutex_);
-            Entry* e = find(now.id);
-            e->info.artifacts = now.artifacts;
-            e->info.folder = now.folder;
-            e->info.output = now.output;
-            e->info.progress = now.progress;
-            if (journal) {
-                save_journal();
-            }
-            copy = e->info;
-        }
-        if (listener_) {
-            listener_->on_progress(copy);
-        }
-    };
-    return run_extract(job, titles, extractor_, extract_settings(options), base, report, stop);
+    return run_extract(
+        job, titles, extractor_, extract_settings(options), base,
+        [this](const JobInfo& now, bool journal) { report_stage(now, journal); }, stop);
 }
 
-void JobQueue::finish(std::uint64_t id, const JobInfo& job, bool video, RipResult result) {
+void JobQueue::report_stage(const JobInfo& now, bool journal) {
+    JobInfo copy;
+    {
+        std::lock_guard lock(mutex_);
+        Entry* e = find(now.id);
+        e->info.label = now.label;
+        e->info.identity = now.identity;
+        e->info.artifacts = now.artifacts;
+        e->info.folder = now.folder;
+        e->info.output = now.output;
+        e->info.progress = now.progress;
+        if (journal) {
+            save_journal();
+        }
+        copy = e->info;
+    }
+    if (listener_) {
+        listener_->on_progress(copy);
+    }
+}
+
+RipResult JobQueue::rip_audio(JobInfo& job, const QueueOptions& options, std::stop_token stop) {
+    AudioSettings settings{options.audio, options.library, options.naming.on_exists,
+                           options.rip.writeback, options.rip.progress_interval};
+    const std::uint64_t id = job.id;
+    // Two discs of the same album name ripping at once get two folders.
+    auto claim = [this, id](const std::filesystem::path& folder) {
+        std::lock_guard lock(mutex_);
+        for (const Entry& e : entries_) {
+            if (e.info.id != id && e.info.state == JobState::running && e.info.folder == folder) {
+                return false;
+            }
+        }
+        find(id)->info.folder = folder;
+        return true;
+    };
+    return run_audio(
+        job, settings, [this](const JobInfo& now, bool journal) { report_stage(now, journal); },
+        claim, stop);
+}
+
+void JobQueue::finish(std::uint64_t id, const JobInfo& job, Stage stage, RipResult result) {
     JobInfo ended;
     bool interrupted = false;
     {
@@ -598,7 +628,7 @@ void JobQueue::finish(std::uint64_t id, const JobInfo& job, bool video, RipResul
         Entry* e = find(id);
         e->image.reset();
         e->acquiring = false;
-        if (video) {
+        if (stage != Stage::acquire) {
             e->info.output = job.output;
             e->info.folder = job.folder;
             e->info.artifacts = job.artifacts;
@@ -615,7 +645,8 @@ void JobQueue::finish(std::uint64_t id, const JobInfo& job, bool video, RipResul
                                                           : JobState::failed;
             e->info.result = result;
             e->info.finished = std::chrono::system_clock::now();
-            if (!video && e->info.state == JobState::done && e->info.artifacts.empty()) {
+            if (stage == Stage::acquire && e->info.state == JobState::done &&
+                e->info.artifacts.empty()) {
                 // A data disc's one artifact: its image.
                 e->info.artifacts.push_back(Artifact{.kind = ArtifactKind::image,
                                                      .path = result.output,
@@ -627,7 +658,7 @@ void JobQueue::finish(std::uint64_t id, const JobInfo& job, bool video, RipResul
         ended = e->info;
         save_journal();
     }
-    if (video && !interrupted && result.outcome == RipOutcome::cancelled) {
+    if (stage == Stage::extract && !interrupted && result.outcome == RipOutcome::cancelled) {
         // A user's cancel: the titles written so far go; the image stays.
         std::error_code ec;
         std::filesystem::remove_all(part_folder(job.folder), ec);

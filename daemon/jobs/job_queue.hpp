@@ -9,6 +9,8 @@
 // (JobInfo::released, JobListener::on_acquired: the drive may eject and take the next job at
 // once) and extracts its titles from the image (extract_stage.hpp), up to `max_extract` jobs at
 // once, holding no drive. Without an extractor, and for data discs, the image is the result.
+// An audio CD (or a cue sheet) has one stage instead, the audio stage (audio_stage.hpp), which
+// holds its drive to the end.
 
 #include <condition_variable>
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "audio_stage.hpp"
 #include "descrambler.hpp"
 #include "disc_info.hpp"
 #include "extract_stage.hpp"
@@ -49,6 +52,7 @@ struct QueueOptions {
     unsigned max_parallel = 2;                              // drives ripping at once
     unsigned max_extract = 1;  // images being turned into titles at once (no drive held)
     VideoOptions video;        // what a DVD-Video image becomes
+    AudioOptions audio;        // how an audio CD is read and what it becomes
     unsigned ecc_sectors = 0;  // ECC block in sectors; 0 = by disc type (16 DVD, 32 BD)
     // What every job's rip starts from: retries, repair budget, checkpoint interval, writeback
     // and buffer. The disc's own fields (identity, block size, source file) are set per job.
@@ -117,8 +121,15 @@ class JobQueue {
     RipResult extract(JobInfo& job, const QueueOptions& options,
                       const std::vector<TitleInfo>& titles, const RipResult& base,
                       std::stop_token stop);
+    // The audio stage, for an audio CD or a cue sheet.
+    RipResult rip_audio(JobInfo& job, const QueueOptions& options, std::stop_token stop);
+    // A stage's change of the job (its names, artifacts, progress) into the entry, journaled
+    // when `journal`, and to the listener.
+    void report_stage(const JobInfo& now, bool journal);
+    // What made the job's result: the stage that set its folder and artifacts, if any.
+    enum class Stage { acquire, extract, audio };
     // Records the job's end, tells the listener, and leaves workers_.
-    void finish(std::uint64_t id, const JobInfo& job, bool video, RipResult result);
+    void finish(std::uint64_t id, const JobInfo& job, Stage stage, RipResult result);
     // Posts a snapshot to journal_writer_; caller holds mutex_.
     void save_journal();
     Entry* find(std::uint64_t id);  // caller holds mutex_

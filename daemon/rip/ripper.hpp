@@ -109,13 +109,20 @@ struct RipResult {
 };
 
 struct RipProgress {
-    std::string phase;  // "sweep", "repair", "finishing"
+    std::string phase;  // "sweep", "repair", "finishing"; "extract" and "audio" (jobs/)
     std::uint64_t bytes_total = 0;
     std::uint64_t bytes_done = 0;          // rescued so far, including an earlier run's
     std::uint64_t bytes_read = 0;          // by this run
     std::uint64_t unreadable_sectors = 0;  // failed so far (final after repair)
     double rate = 0;                       // bytes/s, smoothed
     std::optional<Nanos> eta;
+    // An audio CD's rip: `rate` as a multiple of the CD's 1x (176,400 B/s of PCM), the track being
+    // read (0 between tracks) of how many, and that track's PCM bytes. 0 for other rips.
+    double speed = 0;
+    int track = 0;
+    int tracks = 0;
+    std::uint64_t track_bytes_total = 0;
+    std::uint64_t track_bytes_done = 0;
     // Writeback telemetry
     std::uint64_t chunk_bytes = 0;
     Nanos last_wait{0};

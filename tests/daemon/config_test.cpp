@@ -56,6 +56,17 @@ void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.drives.watch, b.drives.watch);
     EXPECT_EQ(a.drives.ignore, b.drives.ignore);
     EXPECT_EQ(a.import_folders, b.import_folders);
+    EXPECT_EQ(a.jobs.audio.paranoia, b.jobs.audio.paranoia);
+    EXPECT_EQ(a.jobs.audio.retries, b.jobs.audio.retries);
+    EXPECT_EQ(a.jobs.audio.read_offset, b.jobs.audio.read_offset);
+    EXPECT_EQ(a.jobs.audio.drive_offsets, b.jobs.audio.drive_offsets);
+    EXPECT_EQ(a.jobs.audio.flac_level, b.jobs.audio.flac_level);
+    EXPECT_EQ(a.jobs.audio.naming, b.jobs.audio.naming);
+    EXPECT_EQ(a.jobs.audio.album_naming, b.jobs.audio.album_naming);
+    EXPECT_EQ(a.jobs.audio.musicbrainz, b.jobs.audio.musicbrainz);
+    EXPECT_EQ(a.jobs.audio.musicbrainz_url, b.jobs.audio.musicbrainz_url);
+    EXPECT_EQ(a.jobs.audio.accuraterip, b.jobs.audio.accuraterip);
+    EXPECT_EQ(a.jobs.audio.accuraterip_url, b.jobs.audio.accuraterip_url);
 }
 
 TEST(DefaultFile, ParsesToTheBuiltInDefaults) {
@@ -87,6 +98,12 @@ TEST(DefaultFile, SetsEveryKey) {
         "queue.max_extract",      "video.titles",
         "video.min_length",       "video.keep_image",
         "library.main_title",     "library.extra_title",
+        "audio.paranoia",         "audio.retries",
+        "audio.read_offset",      "audio.drive_offsets",
+        "audio.flac_level",       "audio.naming",
+        "audio.album_naming",     "audio.musicbrainz",
+        "audio.musicbrainz_url",  "audio.accuraterip",
+        "audio.accuraterip_url",
     };
     EXPECT_EQ(keys, expected);
 }
@@ -230,6 +247,31 @@ INSTANTIATE_TEST_SUITE_P(
                      EXPECT_EQ(c.drives.watch,
                                (std::vector<std::string>{"/dev/sr*", "/dev/disk/by-id/usb-*"}));
                      EXPECT_EQ(c.drives.ignore, std::vector<std::string>{"/dev/sr1"});
+                 }},
+        GoodCase{"Audio",
+                 "[audio]\nparanoia = \"overlap\"\nretries = 5\nread_offset = -1164\n"
+                 "drive_offsets = { \"PLEXTOR  DVDR PX-716A\" = 30, \"ASUS BW-16D1HT\" = 6 }\n"
+                 "flac_level = 8\nnaming = \"{album}/{track} {title}\"\n"
+                 "album_naming = \"{album}/{album}\"\nmusicbrainz = true\n"
+                 "musicbrainz_url = \"http://127.0.0.1:8080/\"\naccuraterip = true\n"
+                 "accuraterip_url = \"https://ar.example\"\n",
+                 [](const Config& c) {
+                     const AudioOptions& a = c.jobs.audio;
+                     EXPECT_EQ(a.paranoia, ParanoiaMode::overlap);
+                     EXPECT_EQ(a.retries, 5);
+                     EXPECT_EQ(a.read_offset, -1164);
+                     EXPECT_EQ(a.flac_level, 8);
+                     EXPECT_EQ(a.naming, "{album}/{track} {title}");
+                     EXPECT_EQ(a.album_naming, "{album}/{album}");
+                     EXPECT_TRUE(a.musicbrainz);
+                     EXPECT_EQ(a.musicbrainz_url, "http://127.0.0.1:8080/");
+                     EXPECT_TRUE(a.accuraterip);
+                     EXPECT_EQ(a.accuraterip_url, "https://ar.example");
+                     // Found without regard to case or runs of spaces; others get read_offset.
+                     EXPECT_EQ(read_offset_for(a, "plextor dvdr   px-716a"), 30);
+                     EXPECT_EQ(read_offset_for(a, "ASUS BW-16D1HT"), 6);
+                     EXPECT_EQ(read_offset_for(a, "HL-DT-ST BD-RE WH16NS40"), -1164);
+                     EXPECT_EQ(read_offset_for(a, ""), 0);  // an image
                  }}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -262,7 +304,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:3: stat: unknown table (did you mean 'state'?)"},
         BadCase{"UnknownTable", "[foo]\n",
                 "test.toml:1: foo: unknown table (tables are library, state, rip, writeback, "
-                "queue, drives, images, video)"},
+                "queue, drives, images, video, audio)"},
         BadCase{"KeyOutsideItsTable", "naming = \"{label}\"\n",
                 "test.toml:1: naming: unknown key (did you mean 'library.naming'?)"},
         BadCase{"NotATable", "library = 3\n",
@@ -452,7 +494,34 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"FirstTableInFile", "[rip]\nretries = 101\n[library]\npath = 3\n",
                 "test.toml:2: rip.retries: must be between 0 and 100, got 101"},
         BadCase{"FirstKeyInFile", "[rip]\nretries = -1\necc_sectors = 3\n",
-                "test.toml:2: rip.retries: must be between 0 and 100, got -1"}),
+                "test.toml:2: rip.retries: must be between 0 and 100, got -1"},
+        BadCase{"AudioParanoia", "[audio]\nparanoia = \"ful\"\n",
+                "test.toml:2: audio.paranoia: invalid value 'ful' (did you mean 'full'? allowed: "
+                "full, overlap, off)"},
+        BadCase{"AudioRetries", "[audio]\nretries = 0\n",
+                "test.toml:2: audio.retries: must be between 1 and 1000, got 0"},
+        BadCase{"AudioOffset", "[audio]\nread_offset = 20000\n",
+                "test.toml:2: audio.read_offset: must be between -10000 and 10000 samples, got "
+                "20000"},
+        BadCase{"AudioDriveOffsetType", "[audio]\ndrive_offsets = { \"X Y\" = \"30\" }\n",
+                "test.toml:2: audio.drive_offsets.\"X Y\": expected an integer, got string"},
+        BadCase{"AudioDriveOffsetsNotTable", "[audio]\ndrive_offsets = 30\n",
+                "test.toml:2: audio.drive_offsets: expected a table such as { \"PLEXTOR DVDR "
+                "PX-716A\" = 30 }, got integer"},
+        BadCase{"AudioFlacLevel", "[audio]\nflac_level = 9\n",
+                "test.toml:2: audio.flac_level: must be between 0 and 8, got 9"},
+        BadCase{"AudioTrackOutsideAlbum", "[audio]\nnaming = \"{artist}/{track:02} - {title}\"\n",
+                "test.toml:2: audio.naming: a track ('Artist/01 - Title.flac') must lie inside "
+                "the album's folder ('Artist/Album', from album_naming)"},
+        BadCase{"AudioTracksNotApart", "[audio]\nnaming = \"{artist}/{album}/{title}\"\n",
+                "test.toml:2: audio.naming: naming must tell the tracks apart: use {track} or "
+                "{track:02}"},
+        BadCase{"AudioAlbumInLibraryRoot", "[audio]\nalbum_naming = \"{album}\"\n",
+                "test.toml:2: audio.album_naming: album_naming must name a folder for the album, "
+                "e.g. \"{artist}/{album}/{album}\""},
+        BadCase{"AudioUrl", "[audio]\nmusicbrainz_url = \"ftp://x\"\n",
+                "test.toml:2: audio.musicbrainz_url: must be an http:// or https:// URL such as "
+                "\"https://musicbrainz.org\", got 'ftp://x'"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 struct SyntaxCase {

@@ -290,29 +290,29 @@ TEST(DriveManager, RefreshReadsTheDriveAgainAndReloadAppliesTheGlobs) {
     EXPECT_EQ(rig.jobs().at(0).state, JobState::cancelled);
 }
 
-// The daemon cannot rip audio CDs yet: the job ends at once, with the reason, and nothing reads
-// the disc (the queue starts no worker here, so an ended job was never run).
-TEST(DriveManager, AnAudioCdEndsAtOnceWithAReason) {
+// An audio CD (also an enhanced CD: audio tracks, then a data session) gets a job that rips its
+// tracks (request.audio: the audio stage, not the sector sweep); a CD with only data tracks does
+// not.
+TEST(DriveManager, AnAudioCdGetsAnAudioJob) {
     Rig rig;
     rig.manager.on_event(cd("sr0", 12, 0), true);
     auto jobs = rig.jobs();
     ASSERT_EQ(jobs.size(), 1u);
-    EXPECT_EQ(jobs[0].state, JobState::failed);
-    ASSERT_TRUE(jobs[0].result.has_value());
-    EXPECT_NE(jobs[0].result->reason.find("audio CDs are not supported"), std::string::npos)
-        << jobs[0].result->reason;
-    EXPECT_FALSE(jobs[0].result->resumable);
-    EXPECT_FALSE(rig.manager.busy("sr0"));
-    EXPECT_TRUE(rig.ejected.empty());
+    EXPECT_EQ(jobs[0].state, JobState::queued);
+    EXPECT_TRUE(jobs[0].request.audio);
+    EXPECT_TRUE(jobs[0].request.refused.empty());
     for (int i = 0; i < 3; ++i) {
         rig.manager.on_event(cd("sr0", 12, 0), true);
     }
     EXPECT_EQ(rig.jobs().size(), 1u) << "udev re-announced the same disc";
 
-    // A mixed-mode CD has a data track to rip.
     rig.manager.on_event(cd("sr1", 10, 1), true);
     ASSERT_EQ(rig.jobs().size(), 2u);
-    EXPECT_EQ(rig.jobs()[1].state, JobState::queued);
+    EXPECT_TRUE(rig.jobs()[1].request.audio) << "an enhanced CD rips its audio";
+
+    rig.manager.on_event(cd("sr2", 0, 1), true);
+    ASSERT_EQ(rig.jobs().size(), 3u);
+    EXPECT_FALSE(rig.jobs()[2].request.audio) << "a data CD becomes an image";
 }
 
 TEST(DriveManager, ABlankDiscIsIgnored) {
@@ -330,7 +330,7 @@ TEST(DriveManager, ABlankDiscIsIgnored) {
 
 TEST(DriveManager, MediaKindFromUdev) {
     EXPECT_EQ(media_kind(cd("sr0", 12, 0).properties), MediaKind::audio_cd);
-    EXPECT_EQ(media_kind(cd("sr0", 10, 1).properties), MediaKind::data);
+    EXPECT_EQ(media_kind(cd("sr0", 10, 1).properties), MediaKind::audio_cd);
     EXPECT_EQ(media_kind(cd("sr0", 0, 1).properties), MediaKind::data);
     EXPECT_EQ(media_kind(cd("sr0", 0, 0, true).properties), MediaKind::blank);
     EXPECT_EQ(media_kind(drive("sr0", "MOVIE").properties), MediaKind::data);

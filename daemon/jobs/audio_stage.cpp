@@ -1,0 +1,333 @@
+#include "audio_stage.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <system_error>
+
+#include "album_rip.hpp"
+#include "audio_error.hpp"
+#include "cd_source.hpp"
+#include "disc_ids.hpp"
+#include "eta.hpp"
+#include "io_error.hpp"
+#include "rate_meter.hpp"
+#include "rip_log.hpp"
+
+namespace freemkv {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Upper case, runs of whitespace as one space, none at the ends.
+std::string model_key(std::string_view model) {
+    std::string key;
+    for (char c : model) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            if (!key.empty() && key.back() != ' ') {
+                key += ' ';
+            }
+        } else {
+            key += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+    }
+    if (!key.empty() && key.back() == ' ') {
+        key.pop_back();
+    }
+    return key;
+}
+
+bool ends_with_cue(const fs::path& path) {
+    std::string ext = path.extension().string();
+    std::ranges::transform(ext, ext.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext == ".cue";
+}
+
+std::unique_ptr<CdSource> open_source(const JobRequest& request) {
+    if (!request.drive.empty()) {
+        return CdSource::open_drive(request.source.string());
+    }
+    return CdSource::open_cue(request.source);
+}
+
+// The disc ID in the album state file of `folder`, "" when it has none or cannot be read.
+std::string state_discid(const fs::path& folder) {
+    std::ifstream in(folder / kAlbumStateFile);
+    if (!in) {
+        return {};
+    }
+    try {
+        auto doc = nlohmann::json::parse(in);
+        return doc.at("discid").get<std::string>();
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+// No file in `folder` (at any depth) but unfinished ".part" ones: what a rip stopped in its first
+// track leaves.
+bool only_parts(const fs::path& folder) {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_directory(ec) && it->path().extension() != ".part") {
+            return false;
+        }
+    }
+    return !ec;
+}
+
+// The album's folder: the template's, or numbered when that one belongs to something else.
+fs::path choose_folder(const fs::path& base, const std::string& discid, OnExists on_exists,
+                       const ClaimFolder& claim) {
+    constexpr int max_number = 9999;
+    for (int n = 1; n <= max_number; ++n) {
+        fs::path folder =
+            n == 1 ? base
+                   : base.parent_path() / fmt::format("{} ({})", base.filename().string(), n);
+        std::error_code ec;
+        bool exists = fs::exists(folder, ec);
+        if (ec) {
+            throw AudioError(fmt::format("{}: {}", folder.string(), ec.message()));
+        }
+        bool ours = !exists || state_discid(folder) == discid ||
+                    (fs::is_directory(folder, ec) && only_parts(folder));
+        if (ours && claim(folder)) {
+            return folder;
+        }
+        if (on_exists == OnExists::fail) {
+            throw AudioError(fmt::format(
+                "{}: the album folder exists and is not this disc's (library.on_exists = \"fail\")",
+                folder.string()));
+        }
+    }
+    throw AudioError("no free folder name for " + base.string());
+}
+
+std::uint64_t pcm_bytes(const CdToc& toc, const CdTrack& t) {
+    return std::uint64_t{toc.frames(t)} * kCdFrameBytes;
+}
+
+Artifact* track_artifact(JobInfo& job, int number) {
+    for (Artifact& a : job.artifacts) {
+        if (a.kind == ArtifactKind::track && a.title == number) {
+            return &a;
+        }
+    }
+    return nullptr;
+}
+
+void set_progress(JobInfo& job, double rate, const Artifact* current) {
+    std::uint64_t total = 0;
+    std::uint64_t done = 0;
+    int tracks = 0;
+    for (const Artifact& a : job.artifacts) {
+        if (a.kind == ArtifactKind::track) {
+            total += a.bytes_total;
+            done += std::min(a.bytes_done, a.bytes_total);
+            ++tracks;
+        }
+    }
+    RipProgress& p = job.progress;
+    p.phase = "audio";
+    p.bytes_total = total;
+    p.bytes_done = done;
+    p.rate = rate;
+    p.speed = rate / kCdBytesPerSecond;
+    p.eta = eta_for(total - done, rate);
+    p.tracks = tracks;
+    p.track = current ? current->title : 0;
+    p.track_bytes_total = current ? current->bytes_total : 0;
+    p.track_bytes_done = current ? current->bytes_done : 0;
+}
+
+std::string rip_date() {
+    auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", now);
+}
+
+}  // namespace
+
+std::int32_t read_offset_for(const AudioOptions& options, const std::string& drive_model) {
+    if (drive_model.empty()) {
+        return 0;
+    }
+    const std::string key = model_key(drive_model);
+    for (const auto& [model, offset] : options.drive_offsets) {
+        if (model_key(model) == key) {
+            return offset;
+        }
+    }
+    return options.read_offset;
+}
+
+bool is_audio_request(const JobRequest& request) {
+    return request.audio || (request.drive.empty() && ends_with_cue(request.source));
+}
+
+RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioReport& report,
+                    const ClaimFolder& claim, std::stop_token stop) {
+    const std::string source_name = job.request.source.string();
+    try {
+        std::unique_ptr<CdSource> source = open_source(job.request);
+        const CdToc& toc = source->toc();
+        const std::string discid = musicbrainz_disc_id(toc);
+        AlbumMeta meta = AlbumMeta::from_toc(toc);
+        meta.musicbrainz_discid = discid;
+        for (const CdTrack& t : toc.tracks) {
+            if (!t.audio) {
+                spdlog::info("job {}: track {} is a data track; left out", job.id, t.number);
+            }
+        }
+
+        const AlbumNameFields fields{meta.artist, meta.album, discid};
+        const fs::path stem = album_file(settings.audio.album_naming, fields, "");
+        const fs::path base = settings.library / stem.parent_path();
+        job.label = meta.album.empty() ? "Audio CD " + discid : meta.album;
+        job.identity = "audio-cd:" + discid;
+        job.folder = choose_folder(base, discid, settings.on_exists, claim);
+        job.output = job.folder;
+
+        AlbumNaming naming;
+        naming.album_stem = stem.filename();
+        std::map<int, fs::path> files;
+        for (const CdTrack* t : toc.audio_tracks()) {
+            fs::path file = track_file(settings.audio.naming, fields, t->number, t->title)
+                                .lexically_relative(stem.parent_path());
+            if (file.empty() || *file.begin() == "..") {
+                throw AudioError(fmt::format(
+                    "[audio] naming puts track {} outside the album's folder ({}); the track "
+                    "template must lie inside album_naming's folder",
+                    t->number, base.string()));
+            }
+            files[t->number] = file;
+        }
+        naming.track_file = [&files](const CdTrack& t) { return files.at(t.number); };
+
+        job.artifacts.clear();
+        for (const CdTrack* t : toc.audio_tracks()) {
+            job.artifacts.push_back(Artifact{.kind = ArtifactKind::track,
+                                             .path = job.folder / files.at(t->number),
+                                             .state = ArtifactState::pending,
+                                             .bytes_total = pcm_bytes(toc, *t),
+                                             .title = t->number});
+        }
+        set_progress(job, 0, nullptr);
+        report(job, true);
+        spdlog::info("job {}: ripping {} ({} audio tracks, disc ID {}) into {}", job.id,
+                     source_name, toc.audio_tracks().size(), discid, job.folder.string());
+
+        AlbumOptions options;
+        options.paranoia.mode = settings.audio.paranoia;
+        options.paranoia.retries = settings.audio.retries;
+        options.paranoia.read_offset = read_offset_for(settings.audio, source->drive_model());
+        options.flac.compression_level = settings.audio.flac_level;
+        options.writeback = settings.writeback;
+        options.program = settings.program;
+        options.date = rip_date();
+
+        RateMeter meter;
+        meter.start(0);
+        int current = 0;
+        std::uint64_t read_before = 0;  // PCM bytes of the tracks finished in this run
+        std::chrono::steady_clock::time_point last{};
+        AlbumResult album = rip_album(
+            *source, meta, job.folder, naming, options,
+            [&](const AlbumProgress& p) {
+                Artifact* a = track_artifact(job, p.track);
+                if (a == nullptr) {
+                    return;
+                }
+                bool journal = false;
+                if (p.track != current) {
+                    if (Artifact* previous = track_artifact(job, current)) {
+                        previous->state = ArtifactState::published;
+                        previous->bytes_done = previous->bytes_total;
+                        read_before += previous->bytes_total;
+                    }
+                    current = p.track;
+                    a->state = ArtifactState::writing;
+                    journal = true;
+                }
+                a->bytes_done = p.track_samples * 4;
+                auto now = std::chrono::steady_clock::now();
+                if (journal || now - last >= settings.progress_interval) {
+                    last = now;
+                    meter.update(read_before + a->bytes_done);
+                    set_progress(job, meter.rate(), a);
+                    report(job, journal);
+                }
+            },
+            stop);
+
+        std::uint64_t lost_frames = 0;
+        int with_errors = 0;
+        for (const TrackOutcome& o : album.tracks) {
+            Artifact* a = track_artifact(job, o.number);
+            if (o.state == TrackOutcome::State::pending) {
+                a->state = ArtifactState::pending;
+                a->bytes_done = 0;
+                continue;
+            }
+            a->state = ArtifactState::published;
+            a->bytes_done = a->bytes_total;
+            const std::uint64_t uncorrected = o.stats.skips + o.stats.read_errors;
+            if (o.errors) {
+                ++with_errors;
+                lost_frames += o.stats.skips;
+                a->seconds_lost = static_cast<double>(o.stats.skips) / kCdFramesPerSecond;
+                a->error = fmt::format("{} uncorrectable read errors; written anyway", uncorrected);
+            }
+        }
+        RipResult result;
+        result.output = job.folder;
+        result.unreadable_sectors = lost_frames;
+        if (album.cancelled) {
+            std::size_t done = std::ranges::count_if(album.tracks, [](const TrackOutcome& o) {
+                return o.state != TrackOutcome::State::pending;
+            });
+            result.outcome = RipOutcome::cancelled;
+            result.resumable = true;
+            result.reason = fmt::format(
+                "cancelled; {} of {} tracks are in {}; ripping the disc again goes on from there",
+                done, album.tracks.size(), job.folder.string());
+        } else {
+            for (const auto& [kind, path] :
+                 {std::pair{ArtifactKind::cue, album.cue}, std::pair{ArtifactKind::log, album.log},
+                  std::pair{ArtifactKind::playlist, album.m3u}}) {
+                std::error_code ec;
+                auto size = fs::file_size(path, ec);
+                job.artifacts.push_back(Artifact{.kind = kind,
+                                                 .path = path,
+                                                 .state = ArtifactState::published,
+                                                 .bytes_total = ec ? 0 : size,
+                                                 .bytes_done = ec ? 0 : size});
+            }
+            result.outcome = album.errors ? RipOutcome::ok_with_errors : RipOutcome::ok;
+            result.reason = album.errors
+                                ? fmt::format("{} track(s) with uncorrectable read errors (see {})",
+                                              with_errors, album.log.filename().string())
+                                : std::string();
+        }
+        set_progress(job, 0, nullptr);
+        report(job, true);
+        return result;
+    } catch (const AudioError& e) {
+        return RipResult::without_rip(RipOutcome::failed, e.what(), false);
+    } catch (const IoError& e) {
+        // Finished tracks stay; the rest resumes once the storage is fixed.
+        return RipResult::without_rip(RipOutcome::failed, e.what(), true);
+    } catch (const std::exception& e) {
+        return RipResult::without_rip(RipOutcome::failed, source_name + ": " + e.what(), false);
+    }
+}
+
+}  // namespace freemkv

@@ -1,0 +1,270 @@
+// Audio jobs through the queue on the generated BIN/CUE audio CD (tests/fixtures/make-audio-cd:
+// "Test Tones" by "The Oscillators", 4 tracks with CD-TEXT): a cue sheet becomes an album folder
+// of FLACs, a cue sheet, a log and a playlist, listed as the job's artifacts; a job stopped in
+// the middle, by a user or by the daemon stopping, resumes at the first unfinished track; a folder
+// that is not the disc's is never written into.
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <span>
+#include <string>
+#include <thread>
+
+#include "album_rip.hpp"
+#include "audio/audio_cd_fixture.hpp"
+#include "job_queue.hpp"
+#include "jobs/test_queue_options.hpp"
+#include "support/test_support.hpp"
+
+namespace freemkv {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TempDir;
+
+constexpr int kTracks = 4;
+
+std::string read_text(const fs::path& p) {
+    auto bytes = test::read_file(p);
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+    auto bytes = std::as_bytes(std::span(text));
+    test::write_file(p, {bytes.begin(), bytes.end()});
+}
+
+// Every progress report of the audio stage, and a cancel when a track starts.
+struct Watch : JobListener {
+    std::mutex m;
+    std::condition_variable changed;
+    std::set<int> tracks_read;  // the tracks progress named while being read
+    int max_tracks = 0;
+    double max_speed = 0;
+    bool ended = false;
+    JobQueue* queue = nullptr;
+    int cancel_at = 0;  // cancel the job when this track starts; 0: never
+    bool shutdown_instead = false;
+
+    void on_progress(const JobInfo& j) override {
+        std::lock_guard l(m);
+        if (j.progress.track > 0) {
+            tracks_read.insert(j.progress.track);
+        }
+        max_tracks = std::max(max_tracks, j.progress.tracks);
+        max_speed = std::max(max_speed, j.progress.speed);
+        if (cancel_at != 0 && j.progress.track == cancel_at && queue) {
+            cancel_at = 0;
+            queue->cancel(j.id);
+        }
+    }
+    void on_ended(const JobInfo&) override {
+        std::lock_guard l(m);
+        ended = true;
+        changed.notify_all();
+    }
+};
+
+QueueOptions audio_options(const TempDir& dir) {
+    QueueOptions o = test::test_options(dir);
+    o.rip.writeback.min_bytes = 1 * MiB;
+    o.rip.writeback.start_bytes = 1 * MiB;
+    return o;
+}
+
+JobInfo rip(JobQueue& queue, const fs::path& cue) {
+    auto id = queue.submit(JobRequest{.source = cue});
+    queue.wait_idle();
+    return *queue.job(id);
+}
+
+const fs::path album_folder = "The Oscillators/Test Tones";
+
+std::int64_t mtime_ns(const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+TEST(AudioJob, ACueSheetBecomesAnAlbum) {
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd;
+    TempDir dir;
+    Watch watch;
+    JobQueue queue(audio_options(dir), &watch);
+    JobInfo job = rip(queue, cd.cue);
+
+    ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+    EXPECT_EQ(job.result->outcome, RipOutcome::ok);
+    const fs::path folder = dir / "library" / album_folder;
+    EXPECT_EQ(job.folder, folder);
+    EXPECT_EQ(job.output, folder);
+    EXPECT_EQ(job.label, "Test Tones");
+    EXPECT_TRUE(job.request.audio || is_audio_request(job.request));
+
+    ASSERT_EQ(job.artifacts.size(), static_cast<std::size_t>(kTracks + 3));
+    for (int i = 0; i < kTracks; ++i) {
+        const Artifact& a = job.artifacts[static_cast<std::size_t>(i)];
+        const auto& truth = cd.truth["tracks"][static_cast<std::size_t>(i)];
+        EXPECT_EQ(a.kind, ArtifactKind::track);
+        EXPECT_EQ(a.title, i + 1);
+        EXPECT_EQ(a.state, ArtifactState::published);
+        EXPECT_EQ(a.bytes_total, truth["frames"].get<std::uint64_t>() * kCdFrameBytes);
+        EXPECT_EQ(a.bytes_done, a.bytes_total);
+        EXPECT_TRUE(a.error.empty()) << a.error;
+        EXPECT_EQ(a.path.parent_path(), folder);
+        EXPECT_TRUE(fs::is_regular_file(a.path)) << a.path;
+    }
+    EXPECT_EQ(job.artifacts[0].path.filename(), "01 - Concert A.flac");
+    EXPECT_EQ(job.artifacts[1].path.filename(), "02 - Square Café.flac");
+    const std::vector<std::pair<ArtifactKind, std::string>> album_files = {
+        {ArtifactKind::cue, "Test Tones.cue"},
+        {ArtifactKind::log, "Test Tones.log"},
+        {ArtifactKind::playlist, "Test Tones.m3u"}};
+    for (std::size_t i = 0; i < album_files.size(); ++i) {
+        const Artifact& a = job.artifacts[kTracks + i];
+        EXPECT_EQ(a.kind, album_files[i].first);
+        EXPECT_EQ(a.path, folder / album_files[i].second);
+        EXPECT_EQ(a.state, ArtifactState::published);
+        EXPECT_EQ(a.bytes_total, fs::file_size(a.path));
+    }
+    // Progress named each track, of four, with a speed in "x".
+    std::lock_guard l(watch.m);
+    EXPECT_EQ(watch.tracks_read, (std::set<int>{1, 2, 3, 4}));
+    EXPECT_EQ(watch.max_tracks, kTracks);
+    EXPECT_GT(watch.max_speed, 0);
+    EXPECT_EQ(job.progress.bytes_done, job.progress.bytes_total);
+}
+
+// A user's cancel keeps the finished tracks; ripping the disc again reads only the others.
+TEST(AudioJob, ACancelledRipResumesAtItsFirstUnfinishedTrack) {
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd;
+    TempDir dir;
+    Watch first;
+    JobQueue queue(audio_options(dir), &first);
+    first.queue = &queue;
+    first.cancel_at = 3;
+    JobInfo cancelled = rip(queue, cd.cue);
+    ASSERT_EQ(cancelled.state, JobState::cancelled);
+    EXPECT_TRUE(cancelled.result->resumable);
+    EXPECT_NE(cancelled.result->reason.find("2 of 4 tracks"), std::string::npos)
+        << cancelled.result->reason;
+    EXPECT_EQ(cancelled.artifacts[0].state, ArtifactState::published);
+    EXPECT_EQ(cancelled.artifacts[1].state, ArtifactState::published);
+    EXPECT_EQ(cancelled.artifacts[2].state, ArtifactState::pending);
+    const fs::path track1 = cancelled.artifacts[0].path;
+    const auto track1_mtime = mtime_ns(track1);
+    EXPECT_FALSE(fs::exists(cancelled.artifacts[2].path));
+
+    // The same queue, a new job: count its reads afresh.
+    {
+        std::lock_guard l(first.m);
+        first.tracks_read.clear();
+    }
+    JobInfo resumed = rip(queue, cd.cue);
+    ASSERT_EQ(resumed.state, JobState::done) << resumed.result->reason;
+    EXPECT_EQ(resumed.folder, cancelled.folder) << "the same folder, not a numbered one";
+    {
+        std::lock_guard l(first.m);
+        EXPECT_EQ(first.tracks_read, (std::set<int>{3, 4})) << "tracks 1 and 2 were not read again";
+    }
+    EXPECT_EQ(mtime_ns(track1), track1_mtime);
+    for (const Artifact& a : resumed.artifacts) {
+        EXPECT_EQ(a.state, ArtifactState::published) << a.path;
+    }
+    // The log covers every track, the kept ones too.
+    std::string log = read_text(resumed.artifacts[kTracks + 1].path);
+    for (int n = 1; n <= kTracks; ++n) {
+        EXPECT_NE(log.find(fmt::format("Track {:02}\n  File: {:02} - ", n, n)), std::string::npos)
+            << log;
+    }
+}
+
+// The daemon stopping mid-album (shutdown) leaves the job queued in the journal; the next queue on
+// the same state directory runs it again and it goes on from the first unfinished track.
+TEST(AudioJob, AnInterruptedRipResumesAfterARestart) {
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd;
+    TempDir dir;
+    std::uint64_t id = 0;
+    {
+        struct StopAt : JobListener {
+            JobQueue* queue = nullptr;
+            std::atomic<bool> stopping{false};
+            std::jthread stopper;
+            void on_progress(const JobInfo& j) override {
+                if (j.progress.track == 2 && !stopping.exchange(true)) {
+                    // shutdown() waits for this very worker: call it from elsewhere.
+                    stopper = std::jthread([q = queue] { q->shutdown(); });
+                }
+            }
+        } stop_at;
+        JobQueue queue(audio_options(dir), &stop_at);
+        stop_at.queue = &queue;
+        id = queue.submit(JobRequest{.source = cd.cue});
+        queue.wait_idle();
+        stop_at.stopper = {};
+        EXPECT_EQ(queue.job(id)->state, JobState::queued) << "interrupted, not ended";
+    }
+    Watch watch;
+    JobQueue queue(audio_options(dir), &watch);
+    queue.wait_idle();
+    JobInfo job = *queue.job(id);
+    ASSERT_EQ(job.state, JobState::done) << (job.result ? job.result->reason : "");
+    std::lock_guard l(watch.m);
+    EXPECT_FALSE(watch.tracks_read.contains(1)) << "track 1 was finished before the restart";
+    EXPECT_TRUE(watch.tracks_read.contains(4));
+    EXPECT_EQ(job.folder, dir / "library" / album_folder);
+}
+
+// A folder of the album's name that is not this disc's: the rip goes to "<album> (2)", and with
+// on_exists = "fail" it fails naming the folder; the user's file is untouched either way.
+TEST(AudioJob, AFolderThatIsNotTheDiscsIsNeverWrittenInto) {
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd;
+    TempDir dir;
+    const fs::path taken = dir / "library" / album_folder;
+    fs::create_directories(taken);
+    write_text(taken / "01 - Concert A.flac", "the user's own file");
+
+    QueueOptions options = audio_options(dir);
+    options.naming.on_exists = OnExists::fail;
+    {
+        JobQueue queue(options);
+        JobInfo job = rip(queue, cd.cue);
+        ASSERT_EQ(job.state, JobState::failed);
+        EXPECT_NE(job.result->reason.find(taken.string()), std::string::npos) << job.result->reason;
+    }
+    options.naming.on_exists = OnExists::number;
+    JobQueue queue(options);
+    JobInfo job = rip(queue, cd.cue);
+    ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+    EXPECT_EQ(job.folder, dir / "library" / "The Oscillators" / "Test Tones (2)");
+    EXPECT_EQ(read_text(taken / "01 - Concert A.flac"), "the user's own file");
+}
+
+// A drive that is no CD drive (the job's source is marked audio by udev, as the udev test rule
+// marks a loop device): the job fails at once with the reason, without grinding.
+TEST(AudioJob, ADriveThatCannotReadAudioFailsFast) {
+    TempDir dir;
+    write_text(dir / "not-a-cd", std::string(1 << 20, '\0'));
+    JobQueue queue(audio_options(dir));
+    auto id = queue.submit(JobRequest{.drive = "sr9", .source = dir / "not-a-cd", .audio = true});
+    queue.wait_idle();
+    JobInfo job = *queue.job(id);
+    ASSERT_EQ(job.state, JobState::failed);
+    EXPECT_NE(job.result->reason.find("not-a-cd"), std::string::npos) << job.result->reason;
+    EXPECT_TRUE(job.artifacts.empty());
+}
+
+}  // namespace
+}  // namespace freemkv
