@@ -184,16 +184,6 @@ std::string track_title(const AlbumMeta& meta, int number) {
 
 }  // namespace
 
-AlbumMeta AlbumMeta::from_toc(const CdToc& toc) {
-    AlbumMeta meta;
-    meta.album = toc.album_title;
-    meta.artist = toc.album_performer;
-    for (const CdTrack* t : toc.audio_tracks()) {
-        meta.tracks[t->number] = {t->title, t->performer};
-    }
-    return meta;
-}
-
 AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::path& album_dir,
                       const AlbumNaming& naming, const AlbumOptions& options,
                       const AlbumProgressFn& progress, std::stop_token stop) {
@@ -286,6 +276,7 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
         tags.track_number = t.number;
         tags.track_total = total_tracks;
         tags.musicbrainz_discid = discid;
+        tags.musicbrainz_albumid = meta.musicbrainz_release;
         tags.isrc = t.isrc;
         tags.date = meta.date;
 

@@ -30,12 +30,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "album_meta.hpp"
 #include "cd_source.hpp"
 #include "checksums.hpp"
 #include "chunk_policy.hpp"
@@ -52,21 +52,6 @@ struct AlbumOptions {
     PolicyConfig writeback;  // the OutputFile of each track
     std::string program = "freemkvd";
     std::string date;  // the rip's date for the log, as the caller formats it
-};
-
-struct AlbumTrackMeta {
-    std::string title;
-    std::string artist;  // "" falls back to the album artist
-};
-
-struct AlbumMeta {
-    std::string album;
-    std::string artist;
-    std::string date;                      // DATE tag and REM DATE; "" leaves them out
-    std::string musicbrainz_discid;        // "" computed from the TOC
-    std::map<int, AlbumTrackMeta> tracks;  // by track number; missing: no title
-    // The album and track names from the TOC's CD-TEXT.
-    static AlbumMeta from_toc(const CdToc& toc);
 };
 
 // Where the album's files go, relative to the album directory.

@@ -49,6 +49,7 @@ std::vector<std::pair<std::string, std::string>> vorbis_comments(const FlacTags&
         add(out, "TRACKTOTAL", std::to_string(tags.track_total));
     }
     add(out, "MUSICBRAINZ_DISCID", tags.musicbrainz_discid);
+    add(out, "MUSICBRAINZ_ALBUMID", tags.musicbrainz_albumid);
     add(out, "ISRC", tags.isrc);
     add(out, "DATE", tags.date);
     for (const auto& [key, value] : tags.extra) {

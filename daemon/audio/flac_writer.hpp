@@ -48,6 +48,7 @@ struct FlacTags {
     int track_number = 0;  // 0: left out
     int track_total = 0;   // 0: left out
     std::string musicbrainz_discid;
+    std::string musicbrainz_albumid;  // the release MBID
     std::string isrc;
     std::string date;
     // Further comments in this order (ACCURATERIP results, a read-errors flag...). A key may hold

@@ -88,7 +88,7 @@ FileId file_id(const fs::path& p) {
 
 // Every FLAC of a finished rip: the track's bytes, its CD-TEXT tags, its CRC32 in the log.
 void check_album(const AudioCd& cd, const AlbumResult& result, const fs::path& dir,
-                 const std::string& discid) {
+                 const std::string& discid, const std::string& release = {}) {
     ASSERT_FALSE(result.cancelled);
     EXPECT_FALSE(result.errors);
     const auto& tracks = cd.truth["tracks"];
@@ -125,6 +125,11 @@ void check_album(const AudioCd& cd, const AlbumResult& result, const fs::path& d
         EXPECT_NE(tags.find(fmt::format("TRACKNUMBER={}\n", o.number)), std::string::npos);
         EXPECT_NE(tags.find(fmt::format("TRACKTOTAL={}\n", tracks.size())), std::string::npos);
         EXPECT_NE(tags.find("MUSICBRAINZ_DISCID=" + discid + "\n"), std::string::npos);
+        EXPECT_EQ(tags.find("MUSICBRAINZ_ALBUMID=") != std::string::npos, !release.empty()) << tags;
+        if (!release.empty()) {
+            EXPECT_NE(tags.find("MUSICBRAINZ_ALBUMID=" + release + "\n"), std::string::npos)
+                << tags;
+        }
         const std::string isrc = want["isrc"].get<std::string>();
         EXPECT_EQ(tags.find("ISRC=") != std::string::npos, !isrc.empty()) << tags;
         if (!isrc.empty()) {
@@ -152,13 +157,16 @@ TEST(AlbumRip, EveryTrackIsTheBinsAudioWithItsTagsAndChecksums) {
     TempDir dir;
     auto source = CdSource::open_cue(cd.cue);
     std::map<int, std::uint64_t> seen;
-    AlbumResult result = rip_album(*source, AlbumMeta::from_toc(source->toc()), dir.path(),
-                                   naming(), options(), [&](const AlbumProgress& p) {
-                                       seen[p.track] = p.track_samples;
-                                       EXPECT_LE(p.track_samples, p.track_total);
-                                       EXPECT_LE(p.album_samples, p.album_total);
-                                   });
-    check_album(cd, result, dir.path(), musicbrainz_disc_id(source->toc()));
+    AlbumMeta meta = AlbumMeta::from_toc(source->toc());
+    meta.musicbrainz_release = "0f9a3c2e-6b1d-4e8a-9c55-0d2f1b7e4a11";
+    AlbumResult result =
+        rip_album(*source, meta, dir.path(), naming(), options(), [&](const AlbumProgress& p) {
+            seen[p.track] = p.track_samples;
+            EXPECT_LE(p.track_samples, p.track_total);
+            EXPECT_LE(p.album_samples, p.album_total);
+        });
+    check_album(cd, result, dir.path(), musicbrainz_disc_id(source->toc()),
+                meta.musicbrainz_release);
     for (const TrackOutcome& o : result.tracks) {
         EXPECT_EQ(o.state, TrackOutcome::State::written);
         EXPECT_EQ(seen[o.number], o.sums.samples) << "track " << o.number;
