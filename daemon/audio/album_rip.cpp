@@ -169,6 +169,40 @@ void flag_read_errors(OutputFile& out, std::uint64_t errors) {
     }
 }
 
+AccurateRipVerdict verdict_of(const ArTrackVerdict& v) {
+    AccurateRipVerdict out;
+    out.matched = v.match != ArMatch::none;
+    out.version = v.match == ArMatch::v1 ? 1 : v.match == ArMatch::v2 ? 2 : 0;
+    out.confidence = out.matched ? v.confidence : 0;
+    return out;
+}
+
+// The check's verdicts into `result`; "" or why the check failed.
+std::string check_accuraterip(const AccurateRipCheck& check, AlbumResult& result) {
+    std::vector<ArChecksums> sums;
+    std::vector<TrackOutcome*> audio;
+    for (TrackOutcome& o : result.tracks) {
+        if (o.number > 0) {
+            sums.push_back({o.sums.accuraterip_v1, o.sums.accuraterip_v2});
+            audio.push_back(&o);
+        }
+    }
+    std::vector<ArTrackVerdict> verdicts;
+    try {
+        verdicts = check(sums);
+    } catch (const AudioError& e) {
+        return e.what();
+    }
+    if (verdicts.size() != sums.size()) {
+        return fmt::format("{} verdicts for {} tracks", verdicts.size(), sums.size());
+    }
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+        audio[i]->accurate = verdict_of(verdicts[i]);
+    }
+    result.accurate = accurately_ripped(verdicts);
+    return {};
+}
+
 std::string track_artist(const AlbumMeta& meta, int number) {
     auto it = meta.tracks.find(number);
     if (it != meta.tracks.end() && !it->second.artist.empty()) {
@@ -321,6 +355,18 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
     if (result.cancelled) {
         return result;
     }
+    if (options.accuraterip) {
+        result.accuraterip_error = check_accuraterip(options.accuraterip, result);
+        if (!result.accuraterip_error.empty()) {
+            if (stop.stop_requested()) {
+                result.accuraterip_error.clear();
+                result.cancelled = true;
+                return result;
+            }
+            spdlog::warn("{}: the AccurateRip check failed: {}", source.name(),
+                         result.accuraterip_error);
+        }
+    }
 
     CueAlbum cue;
     cue.title = meta.album;
@@ -339,6 +385,7 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
     log.album = meta.album;
     log.musicbrainz_discid = discid;
     log.accuraterip_discid = to_string(accuraterip_disc_id(toc));
+    log.accuraterip_error = result.accuraterip_error;
     std::vector<PlaylistEntry> playlist;
     for (std::size_t i = 0; i < audio.size(); ++i) {
         const TrackOutcome& o = result.tracks[i];
@@ -353,6 +400,7 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
         r.ar_v2 = o.sums.accuraterip_v2;
         r.read_errors = uncorrected(o.stats);
         r.corrections = o.stats.fixups;
+        r.accurate = o.accurate;
         log.tracks.push_back(r);
         playlist.push_back({file, toc.frames(*audio[i]), track_artist(meta, o.number),
                             track_title(meta, o.number)});

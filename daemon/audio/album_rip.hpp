@@ -19,6 +19,14 @@
 // written, tagged FREEMKV_READ_ERRORS=<count> (in the FLAC's padding), reported in the log, and
 // AlbumResult::errors set.
 //
+// AccurateRip: when AlbumOptions::accuraterip is set, it is called once, after every track is
+// ripped or kept and before the cue and log are written, with the checksums of all audio tracks
+// in disc order (kept ones from the state file). Its verdicts go into each TrackOutcome, the
+// AlbumResult and the log. A check that throws AudioError (the network is down, a bad response)
+// or returns another number of verdicts than tracks is not a failed rip: it is logged as a
+// warning, the log says the check failed and why, and AlbumResult::accuraterip_error says it
+// too. When the stop token was requested meanwhile, the rip counts as stopped instead.
+//
 // Cancellation: the stop token is checked by the reader per sector; a stopped rip returns with
 // cancelled set, the finished tracks published and recorded, the stopped track unpublished, and
 // no cue, log or m3u.
@@ -30,28 +38,37 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "accuraterip_db.hpp"
 #include "album_meta.hpp"
 #include "cd_source.hpp"
 #include "checksums.hpp"
 #include "chunk_policy.hpp"
 #include "flac_writer.hpp"
 #include "paranoia_reader.hpp"
+#include "rip_log.hpp"
 
 namespace freemkv {
 
 inline constexpr std::string_view kAlbumStateFile = ".freemkv-album.json";
+
+// The AccurateRip verdicts of the audio tracks whose checksums it is given, one each in the same
+// order (accuraterip_verdict on fetch_accuraterip's responses, for instance). May throw AudioError.
+using AccurateRipCheck = std::function<std::vector<ArTrackVerdict>(
+    const std::vector<ArChecksums>& audio_tracks_in_disc_order)>;
 
 struct AlbumOptions {
     ParanoiaOptions paranoia;
     FlacOptions flac;
     PolicyConfig writeback;  // the OutputFile of each track
     std::string program = "freemkvd";
-    std::string date;  // the rip's date for the log, as the caller formats it
+    std::string date;              // the rip's date for the log, as the caller formats it
+    AccurateRipCheck accuraterip;  // empty: not checked
 };
 
 // Where the album's files go, relative to the album directory.
@@ -70,6 +87,7 @@ struct TrackOutcome {
     TrackReadStats stats;  // zero for a track kept from an earlier rip, except its error counts
     bool errors = false;   // uncorrectable read errors
     State state = State::pending;
+    std::optional<AccurateRipVerdict> accurate;  // nullopt: not checked, or the check failed
 };
 
 struct AlbumResult {
@@ -77,6 +95,8 @@ struct AlbumResult {
     std::filesystem::path cue, log, m3u;  // absolute; empty when cancelled
     bool errors = false;
     bool cancelled = false;
+    std::optional<bool> accurate;   // every track matched AccurateRip; nullopt: not checked/failed
+    std::string accuraterip_error;  // why the check failed; "" unless it threw
 };
 
 struct AlbumProgress {

@@ -71,6 +71,9 @@ std::string rip_log(const CdToc& toc, const RipLogInfo& info) {
     field("Album", info.album);
     field("MusicBrainz disc ID", info.musicbrainz_discid);
     field("AccurateRip disc ID", info.accuraterip_discid);
+    if (!info.accuraterip_error.empty()) {
+        field("AccurateRip check failed", info.accuraterip_error);
+    }
     if (!toc.catalog.empty()) {
         field("Catalog", toc.catalog);
     }

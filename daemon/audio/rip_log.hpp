@@ -53,6 +53,7 @@ struct RipLogInfo {
     std::string album;
     std::string musicbrainz_discid;
     std::string accuraterip_discid;
+    std::string accuraterip_error;    // why the AccurateRip check failed; "" when it did not
     std::vector<TrackReport> tracks;  // the audio tracks ripped, in disc order
 };
 

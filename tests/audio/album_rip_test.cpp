@@ -12,11 +12,14 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
 
+#include "accuraterip_db.hpp"
 #include "album_rip.hpp"
 #include "atomic_file.hpp"
 #include "audio/audio_cd_fixture.hpp"
@@ -148,7 +151,9 @@ void check_album(const AudioCd& cd, const AlbumResult& result, const fs::path& d
         EXPECT_NE(m3u.find(o.file.string() + "\n"), std::string::npos) << m3u;
     }
     EXPECT_NE(log.find(cd.cue.string()), std::string::npos) << log;
-    EXPECT_NE(log.find("not checked"), std::string::npos) << log;
+    if (!result.accurate) {
+        EXPECT_NE(log.find("not checked"), std::string::npos) << log;
+    }
 }
 
 TEST(AlbumRip, EveryTrackIsTheBinsAudioWithItsTagsAndChecksums) {
@@ -200,8 +205,14 @@ TEST(AlbumRip, AStoppedRipResumesWithoutReadingFinishedTracksAgain) {
     const FileId two = file_id(dir.path() / first.tracks[1].file);
 
     std::map<int, std::uint64_t> read;
+    std::vector<ArChecksums> checked_second;
+    AlbumOptions with_check = options();
+    with_check.accuraterip = [&](const std::vector<ArChecksums>& sums) {
+        checked_second = sums;
+        return std::vector<ArTrackVerdict>(sums.size());
+    };
     AlbumResult second =
-        rip_album(*source, meta, dir.path(), naming(), options(), [&](const AlbumProgress& p) {
+        rip_album(*source, meta, dir.path(), naming(), with_check, [&](const AlbumProgress& p) {
             read[p.track] = std::max(read[p.track], p.track_samples + 1);
         });
     EXPECT_EQ(read.count(1), 0u) << "track 1 read again";
@@ -218,13 +229,25 @@ TEST(AlbumRip, AStoppedRipResumesWithoutReadingFinishedTracksAgain) {
 
     // The same as a rip in one go: the kept tracks' checksums came from the state file.
     TempDir once;
-    AlbumResult whole = rip_album(*source, meta, once.path(), naming(), options());
+    std::vector<ArChecksums> checked_whole;
+    with_check.accuraterip = [&](const std::vector<ArChecksums>& sums) {
+        checked_whole = sums;
+        return std::vector<ArTrackVerdict>(sums.size());
+    };
+    AlbumResult whole = rip_album(*source, meta, once.path(), naming(), with_check);
+    ASSERT_EQ(checked_second.size(), 4u);
+    ASSERT_EQ(checked_whole.size(), 4u);
     for (std::size_t i = 0; i < whole.tracks.size(); ++i) {
         SCOPED_TRACE("track " + std::to_string(whole.tracks[i].number));
         EXPECT_EQ(second.tracks[i].sums.crc32, whole.tracks[i].sums.crc32);
         EXPECT_EQ(second.tracks[i].sums.accuraterip_v1, whole.tracks[i].sums.accuraterip_v1);
         EXPECT_EQ(second.tracks[i].sums.accuraterip_v2, whole.tracks[i].sums.accuraterip_v2);
         EXPECT_EQ(second.tracks[i].sums.samples, whole.tracks[i].sums.samples);
+        // The check got the kept tracks' checksums from the state file.
+        EXPECT_EQ(checked_second[i].v1, checked_whole[i].v1);
+        EXPECT_EQ(checked_second[i].v2, checked_whole[i].v2);
+        EXPECT_EQ(checked_whole[i].v1, whole.tracks[i].sums.accuraterip_v1);
+        EXPECT_EQ(checked_whole[i].v2, whole.tracks[i].sums.accuraterip_v2);
         EXPECT_TRUE(test::read_file(dir.path() / second.tracks[i].file) ==
                     test::read_file(once.path() / whole.tracks[i].file));
     }
@@ -263,6 +286,128 @@ TEST(AlbumRip, AStopMidTrackLeavesNoFileForItAndTheNextRipCompletesIt) {
     EXPECT_EQ(second.tracks[1].state, TrackOutcome::State::written);
     check_album(cd, second, dir.path(), musicbrainz_disc_id(source->toc()));
     EXPECT_FALSE(fs::exists(dir.path() / (first.tracks[1].file.string() + ".part")));
+}
+
+// A rip with options.accuraterip set: the check gets each audio track's checksums once, and its
+// verdicts, or why it failed, end up in the result and the log.
+struct CheckedRip {
+    AlbumResult result;
+    std::string log;
+    std::vector<ArChecksums> checked;
+    int calls = 0;
+};
+
+CheckedRip rip_checked(
+    const std::function<std::vector<ArTrackVerdict>(const std::vector<ArChecksums>&)>& check) {
+    AudioCd cd;
+    TempDir dir;
+    auto source = CdSource::open_cue(cd.cue);
+    CheckedRip out;
+    AlbumOptions o = options();
+    o.accuraterip = [&](const std::vector<ArChecksums>& sums) {
+        ++out.calls;
+        out.checked = sums;
+        return check(sums);
+    };
+    out.result = rip_album(*source, AlbumMeta::from_toc(source->toc()), dir.path(), naming(), o);
+    if (!out.result.log.empty()) {
+        out.log = read_whole_file(out.result.log);
+    }
+    return out;
+}
+
+ArTrackVerdict matched_v2(unsigned confidence) {
+    ArTrackVerdict v;
+    v.match = ArMatch::v2;
+    v.confidence = confidence;
+    v.total_confidence = confidence;
+    v.max_confidence = confidence;
+    return v;
+}
+
+TEST(AlbumRip, AccurateRipVerdictsOfEveryTrackGoIntoTheResultAndTheLog) {
+    FREEMKV_NEED_AUDIO_CD();
+    CheckedRip rip = rip_checked([](const std::vector<ArChecksums>& sums) {
+        std::vector<ArTrackVerdict> out;
+        for (std::size_t i = 0; i < sums.size(); ++i) {
+            out.push_back(matched_v2(static_cast<unsigned>(10 + i)));
+        }
+        return out;
+    });
+    ASSERT_FALSE(rip.result.cancelled);
+    EXPECT_EQ(rip.calls, 1);
+    ASSERT_EQ(rip.checked.size(), rip.result.tracks.size());
+    for (std::size_t i = 0; i < rip.checked.size(); ++i) {
+        const TrackOutcome& o = rip.result.tracks[i];
+        SCOPED_TRACE("track " + std::to_string(o.number));
+        EXPECT_EQ(rip.checked[i].v1, o.sums.accuraterip_v1);
+        EXPECT_EQ(rip.checked[i].v2, o.sums.accuraterip_v2);
+        ASSERT_TRUE(o.accurate.has_value());
+        EXPECT_TRUE(o.accurate->matched);
+        EXPECT_EQ(o.accurate->version, 2);
+        EXPECT_EQ(o.accurate->confidence, 10 + i);
+        EXPECT_NE(rip.log.find(fmt::format("  AccurateRip: accurately ripped (v2, confidence {})\n",
+                                           10 + i)),
+                  std::string::npos)
+            << rip.log;
+    }
+    EXPECT_EQ(rip.result.accurate, std::optional<bool>(true));
+    EXPECT_EQ(rip.result.accuraterip_error, "");
+    EXPECT_TRUE(rip.log.ends_with("\nAll tracks accurately ripped\n")) << rip.log;
+    EXPECT_EQ(rip.log.find("check failed"), std::string::npos) << rip.log;
+}
+
+TEST(AlbumRip, AnAccurateRipMismatchIsReportedForItsTrack) {
+    FREEMKV_NEED_AUDIO_CD();
+    CheckedRip rip = rip_checked([](const std::vector<ArChecksums>& sums) {
+        std::vector<ArTrackVerdict> out(sums.size(), matched_v2(5));
+        out.at(2) = ArTrackVerdict{};  // track 3: no match
+        return out;
+    });
+    ASSERT_FALSE(rip.result.cancelled);
+    EXPECT_EQ(rip.result.accurate, std::optional<bool>(false));
+    ASSERT_EQ(rip.result.tracks.size(), 4u);
+    ASSERT_TRUE(rip.result.tracks[2].accurate.has_value());
+    EXPECT_FALSE(rip.result.tracks[2].accurate->matched);
+    EXPECT_TRUE(rip.result.tracks[3].accurate->matched);
+    EXPECT_NE(rip.log.find("  AccurateRip: not accurately ripped (no match in the database)\n"),
+              std::string::npos)
+        << rip.log;
+    EXPECT_TRUE(rip.log.ends_with("\nNo read errors; 1 track did not match AccurateRip\n"))
+        << rip.log;
+}
+
+// The network is down, or the database answered nonsense: the rip is complete anyway, and the
+// log says why nothing was checked.
+TEST(AlbumRip, AFailedAccurateRipCheckIsLoggedNotAFailedRip) {
+    FREEMKV_NEED_AUDIO_CD();
+    CheckedRip thrown =
+        rip_checked([](const std::vector<ArChecksums>&) -> std::vector<ArTrackVerdict> {
+            throw AudioError("http://127.0.0.1:9/accuraterip/x: Couldn't connect to server");
+        });
+    CheckedRip short_answer = rip_checked([](const std::vector<ArChecksums>& sums) {
+        return std::vector<ArTrackVerdict>(sums.size() - 1, matched_v2(3));
+    });
+    for (const CheckedRip* rip : {&thrown, &short_answer}) {
+        ASSERT_FALSE(rip->result.cancelled);
+        EXPECT_FALSE(rip->result.errors);
+        EXPECT_EQ(rip->calls, 1);
+        EXPECT_FALSE(rip->result.accurate.has_value());
+        for (const TrackOutcome& o : rip->result.tracks) {
+            EXPECT_EQ(o.state, TrackOutcome::State::written);
+            EXPECT_FALSE(o.accurate.has_value()) << "track " << o.number;
+        }
+        EXPECT_NE(
+            rip->log.find("AccurateRip check failed: " + rip->result.accuraterip_error + "\n"),
+            std::string::npos)
+            << rip->log;
+        EXPECT_NE(rip->log.find("  AccurateRip: not checked\n"), std::string::npos) << rip->log;
+        EXPECT_TRUE(rip->log.ends_with("\nNo read errors; 4 tracks not checked with AccurateRip\n"))
+            << rip->log;
+    }
+    EXPECT_EQ(thrown.result.accuraterip_error,
+              "http://127.0.0.1:9/accuraterip/x: Couldn't connect to server");
+    EXPECT_EQ(short_answer.result.accuraterip_error, "3 verdicts for 4 tracks");
 }
 
 // A kept track must still be the file the state recorded: a damaged one is ripped again. A file

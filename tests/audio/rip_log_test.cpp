@@ -121,6 +121,22 @@ TEST(RipLog, AnImageInsteadOfADriveAndUncheckedTracks) {
     EXPECT_TRUE(log.ends_with("\nNo read errors; 2 tracks not checked with AccurateRip\n")) << log;
 }
 
+TEST(RipLog, AFailedAccurateRipCheckSaysWhy) {
+    auto info = info_of();
+    for (auto& t : info.tracks) {
+        t.accurate.reset();
+    }
+    EXPECT_EQ(rip_log(enhanced_cd(), info).find("check failed"), std::string::npos);
+    info.accuraterip_error = "http://www.accuraterip.com/accuraterip/x: timed out\n";
+    auto log = rip_log(enhanced_cd(), info);
+    EXPECT_NE(log.find("AccurateRip disc ID: 002-0001a2b3-0003c4d5-1a02b703\n"
+                       "AccurateRip check failed: http://www.accuraterip.com/accuraterip/x: "
+                       "timed out \n"),
+              std::string::npos)
+        << log;
+    EXPECT_TRUE(log.ends_with("\nNo read errors; 2 tracks not checked with AccurateRip\n")) << log;
+}
+
 TEST(RipLog, ReadErrorsAreFlaggedPerTrackAndInTheSummary) {
     auto info = info_of();
     info.tracks[1].read_errors = 17;
