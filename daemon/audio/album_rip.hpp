@@ -19,6 +19,16 @@
 // written, tagged FREEMKV_READ_ERRORS=<count> (in the FLAC's padding), reported in the log, and
 // AlbumResult::errors set.
 //
+// Hidden track one audio (CdToc::hidden_frames, audio before track 1's INDEX 01): read as "track
+// 0" into its own FLAC (AlbumNaming::track_file gets a CdTrack numbered 0 titled
+// kHiddenTrackTitle; tagged TRACKNUMBER=0), first in the m3u, the log and AlbumResult::tracks, and
+// in the cue sheet as track 1's INDEX 00 in a FILE of its own. Often it is only silence: then it
+// is left out (no file, state skipped_silent), and the state file records that, so a resumed rip
+// does not read it again. It is no AccurateRip track: its outcome has a CRC32 only, and the check
+// never sees it.
+//
+// Enhanced CDs: data tracks are left out (an info line each); the log lists them as not ripped.
+//
 // AccurateRip: when AlbumOptions::accuraterip is set, it is called once, after every track is
 // ripped or kept and before the cue and log are written, with the checksums of all audio tracks
 // in disc order (kept ones from the state file). Its verdicts go into each TrackOutcome, the
@@ -56,6 +66,9 @@
 namespace freemkv {
 
 inline constexpr std::string_view kAlbumStateFile = ".freemkv-album.json";
+// The title of the CdTrack (number 0) that AlbumNaming::track_file gets for the hidden track one
+// audio, and its TITLE tag unless AlbumMeta has one for track 0.
+inline constexpr std::string_view kHiddenTrackTitle = "Hidden Track";
 
 // The AccurateRip verdicts of the audio tracks whose checksums it is given, one each in the same
 // order (accuraterip_verdict on fetch_accuraterip's responses, for instance). May throw AudioError.
@@ -80,9 +93,10 @@ struct AlbumNaming {
 };
 
 struct TrackOutcome {
-    enum class State { pending, written, skipped_existing };
-    int number = 0;
-    std::filesystem::path file;  // relative to the album directory
+    // skipped_silent: the hidden track one audio was silence, no file.
+    enum class State { pending, written, skipped_existing, skipped_silent };
+    int number = 0;              // 0: the hidden track one audio
+    std::filesystem::path file;  // relative to the album directory; empty when skipped_silent
     TrackChecksums sums;
     TrackReadStats stats;  // zero for a track kept from an earlier rip, except its error counts
     bool errors = false;   // uncorrectable read errors
@@ -91,7 +105,9 @@ struct TrackOutcome {
 };
 
 struct AlbumResult {
-    std::vector<TrackOutcome> tracks;     // every audio track, in disc order
+    // In disc order: the hidden track one audio (number 0) when the disc has some, then every
+    // audio track.
+    std::vector<TrackOutcome> tracks;
     std::filesystem::path cue, log, m3u;  // absolute; empty when cancelled
     bool errors = false;
     bool cancelled = false;
@@ -100,7 +116,7 @@ struct AlbumResult {
 };
 
 struct AlbumProgress {
-    int track = 0;  // the audio track being read
+    int track = 0;  // the audio track being read (0: the hidden track one audio)
     std::uint64_t track_samples = 0;
     std::uint64_t track_total = 0;
     std::uint64_t album_samples = 0;  // of the tracks read in this run, kept ones left out
