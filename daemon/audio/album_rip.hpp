@@ -22,7 +22,7 @@
 // Hidden track one audio (CdToc::hidden_frames, audio before track 1's INDEX 01): read as "track
 // 0" into its own FLAC (AlbumNaming::track_file gets a CdTrack numbered 0 titled
 // kHiddenTrackTitle; tagged TRACKNUMBER=0), first in the m3u, the log and AlbumResult::tracks, and
-// in the cue sheet as track 1's INDEX 00 in a FILE of its own. Often it is only silence: then it
+// in the cue sheet as track 1's INDEX 00 in a FILE of its own. When it is only silence, it
 // is left out (no file, state skipped_silent), and the state file records that, so a resumed rip
 // does not read it again. It is no AccurateRip track: its outcome has a CRC32 only, and the check
 // never sees it.
