@@ -25,6 +25,8 @@ using json = nlohmann::json;
 
 namespace {
 
+constexpr int kHiddenTrack = 0;
+
 std::uint64_t uncorrected(const TrackReadStats& s) {
     return s.skips + s.read_errors;
 }
@@ -37,6 +39,7 @@ struct KeptTrack {
     std::uint64_t skips = 0;
     std::uint64_t read_errors = 0;
     std::uint64_t fixups = 0;
+    bool silent = false;  // the hidden track one audio, read and found to be silence: no file
 };
 
 class AlbumState {
@@ -71,6 +74,7 @@ class AlbumState {
                 k.skips = t.at("skips").get<std::uint64_t>();
                 k.read_errors = t.at("read_errors").get<std::uint64_t>();
                 k.fixups = t.at("fixups").get<std::uint64_t>();
+                k.silent = t.value("silent", false);
                 tracks_[std::stoi(key)] = k;
             }
         } catch (const json::exception& e) {
@@ -111,6 +115,9 @@ class AlbumState {
             t["skips"] = k.skips;
             t["read_errors"] = k.read_errors;
             t["fixups"] = k.fixups;
+            if (k.silent) {
+                t["silent"] = true;
+            }
             tracks[std::to_string(number)] = t;
         }
         doc["tracks"] = tracks;
@@ -169,6 +176,40 @@ void flag_read_errors(OutputFile& out, std::uint64_t errors) {
     }
 }
 
+AccurateRipVerdict verdict_of(const ArTrackVerdict& v) {
+    AccurateRipVerdict out;
+    out.matched = v.match != ArMatch::none;
+    out.version = v.match == ArMatch::v1 ? 1 : v.match == ArMatch::v2 ? 2 : 0;
+    out.confidence = out.matched ? v.confidence : 0;
+    return out;
+}
+
+// The check's verdicts into `result`; "" or why the check failed.
+std::string check_accuraterip(const AccurateRipCheck& check, AlbumResult& result) {
+    std::vector<ArChecksums> sums;
+    std::vector<TrackOutcome*> audio;
+    for (TrackOutcome& o : result.tracks) {
+        if (o.number > 0) {
+            sums.push_back({o.sums.accuraterip_v1, o.sums.accuraterip_v2});
+            audio.push_back(&o);
+        }
+    }
+    std::vector<ArTrackVerdict> verdicts;
+    try {
+        verdicts = check(sums);
+    } catch (const AudioError& e) {
+        return e.what();
+    }
+    if (verdicts.size() != sums.size()) {
+        return fmt::format("{} verdicts for {} tracks", verdicts.size(), sums.size());
+    }
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+        audio[i]->accurate = verdict_of(verdicts[i]);
+    }
+    result.accurate = accurately_ripped(verdicts);
+    return {};
+}
+
 std::string track_artist(const AlbumMeta& meta, int number) {
     auto it = meta.tracks.find(number);
     if (it != meta.tracks.end() && !it->second.artist.empty()) {
@@ -184,24 +225,33 @@ std::string track_title(const AlbumMeta& meta, int number) {
 
 }  // namespace
 
-AlbumMeta AlbumMeta::from_toc(const CdToc& toc) {
-    AlbumMeta meta;
-    meta.album = toc.album_title;
-    meta.artist = toc.album_performer;
-    for (const CdTrack* t : toc.audio_tracks()) {
-        meta.tracks[t->number] = {t->title, t->performer};
-    }
-    return meta;
-}
-
 AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::path& album_dir,
                       const AlbumNaming& naming, const AlbumOptions& options,
                       const AlbumProgressFn& progress, std::stop_token stop) {
     const CdToc& toc = source.toc();
     const std::string discid =
         meta.musicbrainz_discid.empty() ? musicbrainz_disc_id(toc) : meta.musicbrainz_discid;
-    const auto audio = toc.audio_tracks();
-    const int total_tracks = static_cast<int>(audio.size());
+    const int total_tracks = static_cast<int>(toc.audio_tracks().size());
+
+    // What is read, in disc order: the hidden track one audio as track 0, then the audio tracks.
+    struct Part {
+        const CdTrack* track;
+        std::uint32_t frames;
+    };
+    CdTrack hidden_track;
+    hidden_track.number = kHiddenTrack;
+    hidden_track.title = std::string(kHiddenTrackTitle);
+    std::vector<Part> parts;
+    if (toc.hidden_frames() > 0) {
+        parts.push_back({&hidden_track, toc.hidden_frames()});
+    }
+    for (const CdTrack& t : toc.tracks) {
+        if (t.audio) {
+            parts.push_back({&t, toc.frames(t)});
+        } else {
+            spdlog::info("{}: track {} is a data track; left out", source.name(), t.number);
+        }
+    }
 
     std::error_code ec;
     fs::create_directories(album_dir, ec);
@@ -214,7 +264,8 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
 
     AlbumResult result;
     std::uint64_t album_total = 0;
-    for (const CdTrack* t : audio) {
+    for (const Part& part : parts) {
+        const CdTrack* t = part.track;
         TrackOutcome o;
         o.number = t->number;
         o.file = naming.track_file(*t);
@@ -222,7 +273,11 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
             throw AudioError(fmt::format("track {}: file name \"{}\" is not relative", t->number,
                                          o.file.string()));
         }
-        if (auto k = kept(state, t->number, o.file, album_dir / o.file)) {
+        const KeptTrack* recorded = state.find(t->number);
+        if (t->number == kHiddenTrack && recorded != nullptr && recorded->silent) {
+            o.file.clear();
+            o.state = TrackOutcome::State::skipped_silent;
+        } else if (auto k = kept(state, t->number, o.file, album_dir / o.file)) {
             o.sums = k->sums;
             o.stats.skips = k->skips;
             o.stats.read_errors = k->read_errors;
@@ -230,19 +285,25 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
             o.errors = uncorrected(o.stats) > 0;
             o.state = TrackOutcome::State::skipped_existing;
         } else {
-            album_total += std::uint64_t{toc.frames(*t)} * kCdSamplesPerFrame;
+            album_total += std::uint64_t{part.frames} * kCdSamplesPerFrame;
         }
         result.tracks.push_back(o);
     }
 
     ParanoiaReader reader(source, options.paranoia);
     std::uint64_t album_done = 0;
-    for (std::size_t i = 0; i < audio.size(); ++i) {
-        const CdTrack& t = *audio[i];
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const CdTrack& t = *parts[i].track;
+        const bool hidden = t.number == kHiddenTrack;
         TrackOutcome& o = result.tracks[i];
         if (o.state == TrackOutcome::State::skipped_existing) {
             spdlog::info("{}: track {} kept from an earlier rip ({})", source.name(), t.number,
                          o.file.string());
+            continue;
+        }
+        if (o.state == TrackOutcome::State::skipped_silent) {
+            spdlog::info("{}: hidden track one audio is silence (an earlier rip read it); left out",
+                         source.name());
             continue;
         }
         if (stop.stop_requested()) {
@@ -273,53 +334,79 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
             }
         }
 
-        const std::uint64_t track_total = std::uint64_t{toc.frames(t)} * kCdSamplesPerFrame;
+        const std::uint64_t track_total = std::uint64_t{parts[i].frames} * kCdSamplesPerFrame;
         AlbumProgress p{t.number, 0, track_total, album_done, album_total};
         if (progress) {
             progress(p);
         }
         FlacTags tags;
         tags.title = track_title(meta, t.number);
+        if (hidden && tags.title.empty()) {
+            tags.title = t.title;
+        }
         tags.artist = track_artist(meta, t.number);
         tags.album = meta.album;
         tags.album_artist = meta.artist;
         tags.track_number = t.number;
         tags.track_total = total_tracks;
         tags.musicbrainz_discid = discid;
+        tags.musicbrainz_albumid = meta.musicbrainz_release;
         tags.isrc = t.isrc;
         tags.date = meta.date;
 
-        OutputFile out(full, options.writeback);
+        std::optional<OutputFile> out;
+        out.emplace(full, options.writeback);
         std::optional<FlacWriter> flac;
-        flac.emplace(out, track_total, tags, options.flac);
-        TrackChecksummer sums(track_position(toc, t.number));
-        o.stats = reader.read_track(
-            t.number,
-            [&](std::span<const std::int16_t> block) {
-                sums.update(block);
-                flac->write(std::as_bytes(block));
-            },
-            stop,
-            [&](std::uint64_t done) {
-                if (progress) {
-                    progress({t.number, done, track_total, album_done + done, album_total});
-                }
-            });
+        flac.emplace(*out, track_total, tags, options.flac);
+        // The hidden audio is no AccurateRip track: only its CRC32 counts.
+        TrackChecksummer sums(hidden ? TrackPosition{} : track_position(toc, t.number));
+        const SampleSink sink = [&](std::span<const std::int16_t> block) {
+            sums.update(block);
+            flac->write(std::as_bytes(block));
+        };
+        const ReadProgress read_progress = [&](std::uint64_t done) {
+            if (progress) {
+                progress({t.number, done, track_total, album_done + done, album_total});
+            }
+        };
+        o.stats = hidden ? reader.read_hidden(sink, stop, read_progress)
+                         : reader.read_track(t.number, sink, stop, read_progress);
         if (o.stats.cancelled) {
             // The stream is short: the encoder is dropped unfinished and the .part stays.
             result.cancelled = true;
             spdlog::info("{}: stopped in track {}", source.name(), t.number);
             break;
         }
+        album_done += track_total;
+        if (hidden && o.stats.silent) {
+            const fs::path part = out->part_path();
+            flac.reset();
+            out.reset();
+            fs::remove(part, ec);
+            if (ec) {
+                throw AudioError(fmt::format("{}: cannot remove: {}", part.string(), ec.message()));
+            }
+            spdlog::info("{}: hidden track one audio is silence; left out", source.name());
+            o.file.clear();
+            o.state = TrackOutcome::State::skipped_silent;
+            KeptTrack silent;
+            silent.silent = true;
+            state.record(t.number, silent);
+            continue;
+        }
         o.errors = uncorrected(o.stats) > 0;
         flac->finish();
         if (o.errors) {
-            flag_read_errors(out, uncorrected(o.stats));
+            flag_read_errors(*out, uncorrected(o.stats));
         }
-        out.publish();
+        out->publish();
         o.sums = sums.finish();
+        if (hidden) {
+            o.sums.accuraterip_v1 = 0;
+            o.sums.accuraterip_v2 = 0;
+            o.sums.accuraterip_frame450.reset();
+        }
         o.state = TrackOutcome::State::written;
-        album_done += track_total;
         result.errors = result.errors || o.errors;
         state.record(t.number, {o.file.generic_string(), fs::file_size(full), o.sums, o.stats.skips,
                                 o.stats.read_errors, o.stats.fixups});
@@ -329,6 +416,18 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
     }
     if (result.cancelled) {
         return result;
+    }
+    if (options.accuraterip) {
+        result.accuraterip_error = check_accuraterip(options.accuraterip, result);
+        if (!result.accuraterip_error.empty()) {
+            if (stop.stop_requested()) {
+                result.accuraterip_error.clear();
+                result.cancelled = true;
+                return result;
+            }
+            spdlog::warn("{}: the AccurateRip check failed: {}", source.name(),
+                         result.accuraterip_error);
+        }
     }
 
     CueAlbum cue;
@@ -348,12 +447,22 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
     log.album = meta.album;
     log.musicbrainz_discid = discid;
     log.accuraterip_discid = to_string(accuraterip_disc_id(toc));
+    log.accuraterip_error = result.accuraterip_error;
     std::vector<PlaylistEntry> playlist;
-    for (std::size_t i = 0; i < audio.size(); ++i) {
+    for (std::size_t i = 0; i < parts.size(); ++i) {
         const TrackOutcome& o = result.tracks[i];
+        if (o.state == TrackOutcome::State::skipped_silent) {
+            log.hidden_silent = true;
+            continue;
+        }
         const std::string file = o.file.generic_string();
-        cue.tracks.push_back(
-            {o.number, file, track_title(meta, o.number), track_artist(meta, o.number)});
+        std::string title = track_title(meta, o.number);
+        if (o.number == kHiddenTrack) {
+            cue.hidden_file = file;
+            title = title.empty() ? parts[i].track->title : title;
+        } else {
+            cue.tracks.push_back({o.number, file, title, track_artist(meta, o.number)});
+        }
         TrackReport r;
         r.number = o.number;
         r.file = file;
@@ -362,9 +471,9 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
         r.ar_v2 = o.sums.accuraterip_v2;
         r.read_errors = uncorrected(o.stats);
         r.corrections = o.stats.fixups;
+        r.accurate = o.accurate;
         log.tracks.push_back(r);
-        playlist.push_back({file, toc.frames(*audio[i]), track_artist(meta, o.number),
-                            track_title(meta, o.number)});
+        playlist.push_back({file, parts[i].frames, track_artist(meta, o.number), title});
     }
     const fs::path stem = album_dir / naming.album_stem;
     result.cue = fs::path(stem.string() + ".cue");

@@ -19,6 +19,24 @@
 // written, tagged FREEMKV_READ_ERRORS=<count> (in the FLAC's padding), reported in the log, and
 // AlbumResult::errors set.
 //
+// Hidden track one audio (CdToc::hidden_frames, audio before track 1's INDEX 01): read as "track
+// 0" into its own FLAC (AlbumNaming::track_file gets a CdTrack numbered 0 titled
+// kHiddenTrackTitle; tagged TRACKNUMBER=0), first in the m3u, the log and AlbumResult::tracks, and
+// in the cue sheet as track 1's INDEX 00 in a FILE of its own. When it is only silence, it
+// is left out (no file, state skipped_silent), and the state file records that, so a resumed rip
+// does not read it again. It is no AccurateRip track: its outcome has a CRC32 only, and the check
+// never sees it.
+//
+// Enhanced CDs: data tracks are left out (an info line each); the log lists them as not ripped.
+//
+// AccurateRip: when AlbumOptions::accuraterip is set, it is called once, after every track is
+// ripped or kept and before the cue and log are written, with the checksums of all audio tracks
+// in disc order (kept ones from the state file). Its verdicts go into each TrackOutcome, the
+// AlbumResult and the log. A check that throws AudioError (the network is down, a bad response)
+// or returns another number of verdicts than tracks is not a failed rip: it is logged as a
+// warning, the log says the check failed and why, and AlbumResult::accuraterip_error says it
+// too. When the stop token was requested meanwhile, the rip counts as stopped instead.
+//
 // Cancellation: the stop token is checked by the reader per sector; a stopped rip returns with
 // cancelled set, the finished tracks published and recorded, the stopped track unpublished, and
 // no cue, log or m3u.
@@ -30,43 +48,40 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <map>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "accuraterip_db.hpp"
+#include "album_meta.hpp"
 #include "cd_source.hpp"
 #include "checksums.hpp"
 #include "chunk_policy.hpp"
 #include "flac_writer.hpp"
 #include "paranoia_reader.hpp"
+#include "rip_log.hpp"
 
 namespace freemkv {
 
 inline constexpr std::string_view kAlbumStateFile = ".freemkv-album.json";
+// The title of the CdTrack (number 0) that AlbumNaming::track_file gets for the hidden track one
+// audio, and its TITLE tag unless AlbumMeta has one for track 0.
+inline constexpr std::string_view kHiddenTrackTitle = "Hidden Track";
+
+// The AccurateRip verdicts of the audio tracks whose checksums it is given, one each in the same
+// order (accuraterip_verdict on fetch_accuraterip's responses, for instance). May throw AudioError.
+using AccurateRipCheck = std::function<std::vector<ArTrackVerdict>(
+    const std::vector<ArChecksums>& audio_tracks_in_disc_order)>;
 
 struct AlbumOptions {
     ParanoiaOptions paranoia;
     FlacOptions flac;
     PolicyConfig writeback;  // the OutputFile of each track
     std::string program = "freemkvd";
-    std::string date;  // the rip's date for the log, as the caller formats it
-};
-
-struct AlbumTrackMeta {
-    std::string title;
-    std::string artist;  // "" falls back to the album artist
-};
-
-struct AlbumMeta {
-    std::string album;
-    std::string artist;
-    std::string date;                      // DATE tag and REM DATE; "" leaves them out
-    std::string musicbrainz_discid;        // "" computed from the TOC
-    std::map<int, AlbumTrackMeta> tracks;  // by track number; missing: no title
-    // The album and track names from the TOC's CD-TEXT.
-    static AlbumMeta from_toc(const CdToc& toc);
+    std::string date;              // the rip's date for the log, as the caller formats it
+    AccurateRipCheck accuraterip;  // empty: not checked
 };
 
 // Where the album's files go, relative to the album directory.
@@ -78,24 +93,30 @@ struct AlbumNaming {
 };
 
 struct TrackOutcome {
-    enum class State { pending, written, skipped_existing };
-    int number = 0;
-    std::filesystem::path file;  // relative to the album directory
+    // skipped_silent: the hidden track one audio was silence, no file.
+    enum class State { pending, written, skipped_existing, skipped_silent };
+    int number = 0;              // 0: the hidden track one audio
+    std::filesystem::path file;  // relative to the album directory; empty when skipped_silent
     TrackChecksums sums;
     TrackReadStats stats;  // zero for a track kept from an earlier rip, except its error counts
     bool errors = false;   // uncorrectable read errors
     State state = State::pending;
+    std::optional<AccurateRipVerdict> accurate;  // nullopt: not checked, or the check failed
 };
 
 struct AlbumResult {
-    std::vector<TrackOutcome> tracks;     // every audio track, in disc order
+    // In disc order: the hidden track one audio (number 0) when the disc has some, then every
+    // audio track.
+    std::vector<TrackOutcome> tracks;
     std::filesystem::path cue, log, m3u;  // absolute; empty when cancelled
     bool errors = false;
     bool cancelled = false;
+    std::optional<bool> accurate;   // every track matched AccurateRip; nullopt: not checked/failed
+    std::string accuraterip_error;  // why the check failed; "" unless it threw
 };
 
 struct AlbumProgress {
-    int track = 0;  // the audio track being read
+    int track = 0;  // the audio track being read (0: the hidden track one audio)
     std::uint64_t track_samples = 0;
     std::uint64_t track_total = 0;
     std::uint64_t album_samples = 0;  // of the tracks read in this run, kept ones left out

@@ -42,13 +42,14 @@ std::vector<std::pair<std::string, std::string>> vorbis_comments(const FlacTags&
     add(out, "ARTIST", tags.artist);
     add(out, "ALBUM", tags.album);
     add(out, "ALBUMARTIST", tags.album_artist);
-    if (tags.track_number > 0) {
-        add(out, "TRACKNUMBER", std::to_string(tags.track_number));
+    if (tags.track_number && *tags.track_number >= 0) {
+        add(out, "TRACKNUMBER", std::to_string(*tags.track_number));
     }
     if (tags.track_total > 0) {
         add(out, "TRACKTOTAL", std::to_string(tags.track_total));
     }
     add(out, "MUSICBRAINZ_DISCID", tags.musicbrainz_discid);
+    add(out, "MUSICBRAINZ_ALBUMID", tags.musicbrainz_albumid);
     add(out, "ISRC", tags.isrc);
     add(out, "DATE", tags.date);
     for (const auto& [key, value] : tags.extra) {

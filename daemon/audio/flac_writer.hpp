@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -45,9 +46,10 @@ struct FlacTags {
     std::string artist;
     std::string album;
     std::string album_artist;
-    int track_number = 0;  // 0: left out
-    int track_total = 0;   // 0: left out
+    std::optional<int> track_number;  // nullopt: left out (0 is the hidden track one audio)
+    int track_total = 0;              // 0: left out
     std::string musicbrainz_discid;
+    std::string musicbrainz_albumid;  // the release MBID
     std::string isrc;
     std::string date;
     // Further comments in this order (ACCURATERIP results, a read-errors flag...). A key may hold

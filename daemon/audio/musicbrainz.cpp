@@ -103,9 +103,10 @@ bool lists_disc(const Reader& r, const json& medium, const std::string& path,
     return false;
 }
 
-AlbumMeta read_release(const Reader& r, const json& release, const json& medium, std::size_t media,
-                       const std::string& release_path, const std::string& medium_path) {
-    AlbumMeta album;
+MusicBrainzRelease read_release(const Reader& r, const json& release, const json& medium,
+                                std::size_t media, const std::string& release_path,
+                                const std::string& medium_path) {
+    MusicBrainzRelease album;
     album.release_id = r.text(release, "id", release_path);
     album.title = r.text(release, "title", release_path);
     album.artist = r.artist_credit(release, release_path);
@@ -116,7 +117,7 @@ AlbumMeta read_release(const Reader& r, const json& release, const json& medium,
     for (std::size_t i = 0; i < tracks.size(); ++i) {
         std::string path = medium_path + ".tracks[" + std::to_string(i) + "]";
         const json& track = r.object_at(tracks, i, medium_path + ".tracks");
-        TrackMeta meta;
+        MusicBrainzTrack meta;
         meta.number = static_cast<int>(r.integer(track, "position", path, 99));
         if (meta.number != static_cast<int>(i) + 1) {
             r.fail(path + ".position is " + std::to_string(meta.number) + ", not " +
@@ -137,8 +138,8 @@ AlbumMeta read_release(const Reader& r, const json& release, const json& medium,
     return album;
 }
 
-AlbumMeta parse(const Reader& r, std::string_view text, const std::string& disc_id,
-                int audio_tracks) {
+MusicBrainzRelease parse(const Reader& r, std::string_view text, const std::string& disc_id,
+                         int audio_tracks) {
     json doc;
     try {
         doc = json::parse(text);
@@ -149,7 +150,7 @@ AlbumMeta parse(const Reader& r, std::string_view text, const std::string& disc_
         r.fail("not a JSON object");
     }
     const json& releases = r.array(doc, "releases", "");
-    std::optional<AlbumMeta> chosen;
+    std::optional<MusicBrainzRelease> chosen;
     int matches = 0;
     int other_counts = 0;  // media with the disc but another number of tracks
     for (std::size_t i = 0; i < releases.size(); ++i) {
@@ -201,8 +202,8 @@ std::string musicbrainz_url(const std::string& base, const std::string& disc_id)
     return root + "/ws/2/discid/" + disc_id + "?inc=recordings+artist-credits&cdstubs=no&fmt=json";
 }
 
-AlbumMeta parse_musicbrainz(std::string_view json, const std::string& disc_id, int audio_tracks,
-                            const std::string& source) {
+MusicBrainzRelease parse_musicbrainz(std::string_view json, const std::string& disc_id,
+                                     int audio_tracks, const std::string& source) {
     Reader reader(source);
     try {
         return parse(reader, json, disc_id, audio_tracks);
@@ -212,9 +213,9 @@ AlbumMeta parse_musicbrainz(std::string_view json, const std::string& disc_id, i
     }
 }
 
-std::optional<AlbumMeta> lookup_musicbrainz(const std::string& disc_id, int audio_tracks,
-                                            const MusicBrainzOptions& options,
-                                            std::stop_token stop) {
+std::optional<MusicBrainzRelease> lookup_musicbrainz(const std::string& disc_id, int audio_tracks,
+                                                     const MusicBrainzOptions& options,
+                                                     std::stop_token stop) {
     std::string url = musicbrainz_url(options.base, disc_id);
     HttpResponse response = http_get(url, options.http, stop);
     if (response.status == 404) {
@@ -224,7 +225,7 @@ std::optional<AlbumMeta> lookup_musicbrainz(const std::string& disc_id, int audi
     if (response.status != 200) {
         throw AudioError("GET " + url + ": HTTP " + std::to_string(response.status));
     }
-    AlbumMeta album = parse_musicbrainz(response.body, disc_id, audio_tracks, url);
+    MusicBrainzRelease album = parse_musicbrainz(response.body, disc_id, audio_tracks, url);
     if (album.matches > 1) {
         spdlog::info("MusicBrainz: disc {} is on {} releases; taking {} (\"{}\")", disc_id,
                      album.matches, album.release_id, album.title);

@@ -28,21 +28,23 @@ struct MusicBrainzOptions {
     HttpOptions http;
 };
 
-struct TrackMeta {
-    int number = 0;  // 1..N: the position on the medium, which is the audio track's number
+struct MusicBrainzTrack {
+    // 1..N: the position on the medium. The N-th audio track, whose number is N only when no data
+    // track comes first (AlbumMeta::from_release maps them).
+    int number = 0;
     std::string title;
     std::string artist;  // the artist credit, its names joined by their join phrases
 };
 
-struct AlbumMeta {
+struct MusicBrainzRelease {
     std::string release_id;  // the MusicBrainz release MBID
     std::string title;
     std::string artist;  // the release's artist credit, joined
     std::string date;    // "YYYY", "YYYY-MM" or "YYYY-MM-DD"; "" when MusicBrainz has none
     int medium = 1;      // this disc's position in the release
     int media = 1;       // how many media the release has
-    std::vector<TrackMeta> tracks;  // one per audio track, in order
-    int matches = 1;                // releases that had this disc; >1: the first was taken
+    std::vector<MusicBrainzTrack> tracks;  // one per audio track, in order
+    int matches = 1;                       // releases that had this disc; >1: the first was taken
 };
 
 // The lookup URL for `disc_id` (28 characters of A-Z a-z 0-9 . _ -; anything else throws
@@ -52,15 +54,15 @@ std::string musicbrainz_url(const std::string& base, const std::string& disc_id)
 // Fetches and parses. Nothing when MusicBrainz does not know the disc (404). Throws AudioError
 // naming the URL for what http_get throws for, any other status than 200 or 404, and what
 // parse_musicbrainz throws for; HttpCancelled when `stop` was requested.
-std::optional<AlbumMeta> lookup_musicbrainz(const std::string& disc_id, int audio_tracks,
-                                            const MusicBrainzOptions& options = {},
-                                            std::stop_token stop = {});
+std::optional<MusicBrainzRelease> lookup_musicbrainz(const std::string& disc_id, int audio_tracks,
+                                                     const MusicBrainzOptions& options = {},
+                                                     std::stop_token stop = {});
 
 // Parses a ws/2 discid response. Throws AudioError naming `source` (the URL) and what is wrong:
 // not JSON (or not UTF-8), a required field missing or of the wrong type (the JSON path is
 // named), no release with the disc on a medium of `audio_tracks` tracks, track positions that are
 // not 1..N.
-AlbumMeta parse_musicbrainz(std::string_view json, const std::string& disc_id, int audio_tracks,
-                            const std::string& source);
+MusicBrainzRelease parse_musicbrainz(std::string_view json, const std::string& disc_id,
+                                     int audio_tracks, const std::string& source);
 
 }  // namespace freemkv

@@ -32,6 +32,9 @@ std::string rip_summary(const std::vector<TrackReport>& tracks) {
     std::size_t unchecked = 0;
     for (const auto& t : tracks) {
         errors += t.read_errors > 0 ? 1 : 0;
+        if (t.number == 0 && !t.accurate) {
+            continue;  // the hidden track one audio: AccurateRip cannot check it
+        }
         mismatched += t.accurate && !t.accurate->matched ? 1 : 0;
         unchecked += t.accurate ? 0 : 1;
     }
@@ -71,6 +74,9 @@ std::string rip_log(const CdToc& toc, const RipLogInfo& info) {
     field("Album", info.album);
     field("MusicBrainz disc ID", info.musicbrainz_discid);
     field("AccurateRip disc ID", info.accuraterip_discid);
+    if (!info.accuraterip_error.empty()) {
+        field("AccurateRip check failed", info.accuraterip_error);
+    }
     if (!toc.catalog.empty()) {
         field("Catalog", toc.catalog);
     }
@@ -86,11 +92,23 @@ std::string rip_log(const CdToc& toc, const RipLogInfo& info) {
                            cue_msf(frames), t.start, t.start + frames - 1, cue_msf(t.pregap));
     }
     if (toc.hidden_frames() > 0) {
-        out += fmt::format("Hidden track one audio: {} before track 1\n",
-                           cue_msf(toc.hidden_frames()));
+        out += fmt::format("Hidden track one audio: {} before track 1{}\n",
+                           cue_msf(toc.hidden_frames()),
+                           info.hidden_silent ? " (silence, left out)" : "");
     }
 
     for (const auto& r : info.tracks) {
+        if (r.number == 0 && toc.hidden_frames() > 0) {
+            out += "\nTrack 00: hidden track one audio\n";
+            out += "  File: " + safe_text(r.file) + "\n";
+            out += fmt::format("  CRC32: {:08X}\n", r.crc32);
+            out += fmt::format("  Read errors: {}\n", r.read_errors);
+            out += fmt::format("  Corrections: {}\n", r.corrections);
+            out += "  AccurateRip: not applicable\n";
+            out +=
+                r.read_errors > 0 ? "  Status: copied with read errors\n" : "  Status: copy OK\n";
+            continue;
+        }
         const CdTrack* t = toc.track(r.number);
         if (t == nullptr || !t->audio) {
             throw AudioError(

@@ -90,6 +90,7 @@ FlacTags album_tags() {
     t.track_number = 3;
     t.track_total = 10;
     t.musicbrainz_discid = "xUp1F2NkfP8s8jaeFn_Av3jNEI4-";
+    t.musicbrainz_albumid = "b8c1c9a0-3b5b-4ea3-8a4e-0e5b3d7b9d1a";
     t.isrc = "GBAAA9700001";
     t.date = "1997";
     t.extra = {{"ACCURATERIP_V2", "0x1a2b3c4d"}, {"read errors", "no"}};
@@ -148,6 +149,7 @@ TEST(FlacWriter, WritesTheTagsExactlyWithPaddingAfterThem) {
               "TRACKNUMBER=3\n"
               "TRACKTOTAL=10\n"
               "MUSICBRAINZ_DISCID=xUp1F2NkfP8s8jaeFn_Av3jNEI4-\n"
+              "MUSICBRAINZ_ALBUMID=b8c1c9a0-3b5b-4ea3-8a4e-0e5b3d7b9d1a\n"
               "ISRC=GBAAA9700001\n"
               "DATE=1997\n"
               "ACCURATERIP_V2=0x1a2b3c4d\n"

@@ -33,7 +33,7 @@ std::string parse_error(const std::string& text, int tracks = 4) {
 
 TEST(MusicBrainz, TakesTheFirstReleaseWithTheDiscOnAMediumOfTheTocsTrackCount) {
     ASSERT_FALSE(kCanned.empty());
-    AlbumMeta album = parse_musicbrainz(kCanned, kDiscId, 4, kSource);
+    MusicBrainzRelease album = parse_musicbrainz(kCanned, kDiscId, 4, kSource);
     EXPECT_EQ(album.release_id, "6b6a3b44-2c0b-4c0e-8d4a-5ef1c7a0e9d2");
     EXPECT_EQ(album.title, "Songs for Testing");
     EXPECT_EQ(album.artist, "Nina Example & The Testers");
@@ -55,7 +55,7 @@ TEST(MusicBrainz, TakesTheFirstReleaseWithTheDiscOnAMediumOfTheTocsTrackCount) {
 }
 
 TEST(MusicBrainz, TheTrackCountDecidesTheRelease) {
-    AlbumMeta album = parse_musicbrainz(kCanned, kDiscId, 5, kSource);
+    MusicBrainzRelease album = parse_musicbrainz(kCanned, kDiscId, 5, kSource);
     EXPECT_EQ(album.release_id, "0d4b2d1e-7c4b-4f1e-9c7b-2f5a3b6c8d01");
     EXPECT_EQ(album.matches, 1);
     ASSERT_EQ(album.tracks.size(), 5u);
@@ -214,7 +214,7 @@ TEST_F(MusicBrainzServer, LooksTheDiscUp) {
     CannedHttp server(root, dir.path());
     MusicBrainzOptions options;
     options.base = server.base();
-    std::optional<AlbumMeta> album = lookup_musicbrainz(kDiscId, 4, options);
+    std::optional<MusicBrainzRelease> album = lookup_musicbrainz(kDiscId, 4, options);
     ASSERT_TRUE(album);
     EXPECT_EQ(album->title, "Songs for Testing");
     ASSERT_EQ(server.requests().size(), 1u);

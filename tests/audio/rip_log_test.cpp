@@ -121,6 +121,22 @@ TEST(RipLog, AnImageInsteadOfADriveAndUncheckedTracks) {
     EXPECT_TRUE(log.ends_with("\nNo read errors; 2 tracks not checked with AccurateRip\n")) << log;
 }
 
+TEST(RipLog, AFailedAccurateRipCheckSaysWhy) {
+    auto info = info_of();
+    for (auto& t : info.tracks) {
+        t.accurate.reset();
+    }
+    EXPECT_EQ(rip_log(enhanced_cd(), info).find("check failed"), std::string::npos);
+    info.accuraterip_error = "http://www.accuraterip.com/accuraterip/x: timed out\n";
+    auto log = rip_log(enhanced_cd(), info);
+    EXPECT_NE(log.find("AccurateRip disc ID: 002-0001a2b3-0003c4d5-1a02b703\n"
+                       "AccurateRip check failed: http://www.accuraterip.com/accuraterip/x: "
+                       "timed out \n"),
+              std::string::npos)
+        << log;
+    EXPECT_TRUE(log.ends_with("\nNo read errors; 2 tracks not checked with AccurateRip\n")) << log;
+}
+
 TEST(RipLog, ReadErrorsAreFlaggedPerTrackAndInTheSummary) {
     auto info = info_of();
     info.tracks[1].read_errors = 17;
@@ -133,6 +149,53 @@ TEST(RipLog, ReadErrorsAreFlaggedPerTrackAndInTheSummary) {
               std::string::npos)
         << log;
     EXPECT_TRUE(log.ends_with("\n1 track with errors\n")) << log;
+}
+
+// Track 1 with 100 frames of hidden track one audio before its INDEX 01.
+CdToc with_hidden_audio() {
+    CdToc toc;
+    toc.tracks = {track(1, 100, 100), track(2, 18000, 0)};
+    toc.leadout = 30000;
+    return toc;
+}
+
+TEST(RipLog, HiddenTrackOneAudioIsTrackZeroWithoutAccurateRip) {
+    auto info = info_of();
+    TrackReport hidden;
+    hidden.number = 0;
+    hidden.file = "00 - Hidden Track.flac";
+    hidden.crc32 = 0x00c0ffee;
+    info.tracks.insert(info.tracks.begin(), hidden);
+    auto log = rip_log(with_hidden_audio(), info);
+    EXPECT_NE(log.find("Hidden track one audio: 00:01:25 before track 1\n"), std::string::npos)
+        << log;
+    EXPECT_NE(log.find("\nTrack 00: hidden track one audio\n"
+                       "  File: 00 - Hidden Track.flac\n"
+                       "  CRC32: 00C0FFEE\n"
+                       "  Read errors: 0\n"
+                       "  Corrections: 0\n"
+                       "  AccurateRip: not applicable\n"
+                       "  Status: copy OK\n"
+                       "\nTrack 01\n"),
+              std::string::npos)
+        << log;
+    // AccurateRip does not know it: every audio track matched.
+    EXPECT_TRUE(log.ends_with("\nAll tracks accurately ripped\n")) << log;
+    info.tracks[0].read_errors = 2;
+    EXPECT_TRUE(rip_log(with_hidden_audio(), info).ends_with("\n1 track with errors\n"));
+
+    // Silence is left out, and said so.
+    info.tracks.erase(info.tracks.begin());
+    info.hidden_silent = true;
+    log = rip_log(with_hidden_audio(), info);
+    EXPECT_NE(log.find("Hidden track one audio: 00:01:25 before track 1 (silence, left out)\n"),
+              std::string::npos)
+        << log;
+    EXPECT_EQ(log.find("Track 00"), std::string::npos) << log;
+
+    // A disc without any has no track 0.
+    info.tracks.insert(info.tracks.begin(), hidden);
+    EXPECT_THROW((void)rip_log(enhanced_cd(), info), AudioError);
 }
 
 struct SummaryCase {
@@ -156,6 +219,7 @@ TEST(RipLog, SummaryLine) {
     for (const auto& c : cases) {
         std::vector<TrackReport> tracks(c.verdicts.size());
         for (std::size_t i = 0; i < tracks.size(); ++i) {
+            tracks[i].number = static_cast<int>(i) + 1;  // 0 would be the hidden track one audio
             tracks[i].accurate = c.verdicts[i];
             tracks[i].read_errors = c.errors[i];
         }
