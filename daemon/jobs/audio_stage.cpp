@@ -12,12 +12,15 @@
 #include <optional>
 #include <system_error>
 
+#include "accuraterip_db.hpp"
 #include "album_rip.hpp"
 #include "audio_error.hpp"
 #include "cd_source.hpp"
 #include "disc_ids.hpp"
 #include "eta.hpp"
+#include "http_get.hpp"
 #include "io_error.hpp"
+#include "musicbrainz.hpp"
 #include "rate_meter.hpp"
 #include "rip_log.hpp"
 
@@ -149,6 +152,71 @@ void set_progress(JobInfo& job, double rate, const Artifact* current) {
     p.track_bytes_done = current ? current->bytes_done : 0;
 }
 
+// The album's names: CD-TEXT, or MusicBrainz's over it when asked and found. A failed lookup only
+// costs the names.
+AlbumMeta album_meta(const JobInfo& job, const CdToc& toc, const std::string& discid,
+                     const AudioOptions& audio, std::stop_token stop) {
+    AlbumMeta meta = AlbumMeta::from_toc(toc);
+    if (audio.musicbrainz) {
+        try {
+            MusicBrainzOptions options;
+            options.base = audio.musicbrainz_url;
+            auto count = static_cast<int>(toc.audio_tracks().size());
+            if (auto release = lookup_musicbrainz(discid, count, options, stop)) {
+                meta = AlbumMeta::from_release(*release, toc);
+                spdlog::info("job {}: MusicBrainz: \"{}\" by {} (release {})", job.id,
+                             release->title, release->artist, release->release_id);
+            } else {
+                spdlog::info("job {}: MusicBrainz does not know disc {}", job.id, discid);
+            }
+        } catch (const HttpCancelled&) {
+            // The stop token ends the rip at its first read.
+        } catch (const AudioError& e) {
+            spdlog::warn("job {}: MusicBrainz lookup failed, names from the disc: {}", job.id,
+                         e.what());
+        }
+    }
+    meta.musicbrainz_discid = discid;
+    return meta;
+}
+
+// The AccurateRip check rip_album calls once every track is ripped: the disc's database entry
+// against our checksums. Throws AudioError when it cannot say (no entry, no network).
+AccurateRipCheck accuraterip_check(const CdToc& toc, const AudioOptions& audio,
+                                   std::stop_token stop) {
+    return [&toc, base = audio.accuraterip_url, stop](const std::vector<ArChecksums>& ours) {
+        const AccurateRipDiscId id = accuraterip_disc_id(toc);
+        AccurateRipOptions options;
+        options.base = base;
+        auto responses = fetch_accuraterip(accuraterip_path(id), options, stop);
+        if (!responses) {
+            throw AudioError("the AccurateRip database has no entry for disc " + to_string(id));
+        }
+        return accuraterip_verdict(*responses, ArDiscIds{id.id1, id.id2, id.cddb}, ours);
+    };
+}
+
+// The job's reason on success: read errors first, then what AccurateRip said, if asked.
+std::string album_verdict(const AlbumResult& album, int with_errors) {
+    if (album.errors) {
+        return fmt::format("{} track(s) with uncorrectable read errors (see {})", with_errors,
+                           album.log.filename().string());
+    }
+    if (album.accurate) {
+        if (*album.accurate) {
+            return "accurately ripped (every track matches AccurateRip)";
+        }
+        auto unmatched = std::ranges::count_if(album.tracks, [](const TrackOutcome& o) {
+            return o.number > 0 && o.accurate && !o.accurate->matched;
+        });
+        return fmt::format("{} track(s) do not match AccurateRip", unmatched);
+    }
+    if (!album.accuraterip_error.empty()) {
+        return "not verified: " + album.accuraterip_error;
+    }
+    return {};
+}
+
 std::string rip_date() {
     auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", now);
@@ -180,8 +248,7 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         std::unique_ptr<CdSource> source = open_source(job.request);
         const CdToc& toc = source->toc();
         const std::string discid = musicbrainz_disc_id(toc);
-        AlbumMeta meta = AlbumMeta::from_toc(toc);
-        meta.musicbrainz_discid = discid;
+        AlbumMeta meta = album_meta(job, toc, discid, settings.audio, stop);
         for (const CdTrack& t : toc.tracks) {
             if (!t.audio) {
                 spdlog::info("job {}: track {} is a data track; left out", job.id, t.number);
@@ -198,27 +265,37 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
 
         AlbumNaming naming;
         naming.album_stem = stem.filename();
-        std::map<int, fs::path> files;
-        for (const CdTrack* t : toc.audio_tracks()) {
-            fs::path file = track_file(settings.audio.naming, fields, t->number, t->title)
+        // Every track's file and PCM bytes; the hidden track one audio, if any, as track 0.
+        std::map<int, std::pair<fs::path, std::uint64_t>> tracks;
+        auto add = [&](int number, const std::string& title, std::uint64_t bytes) {
+            fs::path file = track_file(settings.audio.naming, fields, number, title)
                                 .lexically_relative(stem.parent_path());
             if (file.empty() || *file.begin() == "..") {
                 throw AudioError(fmt::format(
                     "[audio] naming puts track {} outside the album's folder ({}); the track "
                     "template must lie inside album_naming's folder",
-                    t->number, base.string()));
+                    number, base.string()));
             }
-            files[t->number] = file;
+            tracks[number] = {file, bytes};
+        };
+        if (toc.hidden_frames() > 0) {
+            add(0, std::string(kHiddenTrackTitle),
+                std::uint64_t{toc.hidden_frames()} * kCdFrameBytes);
         }
-        naming.track_file = [&files](const CdTrack& t) { return files.at(t.number); };
+        for (const CdTrack* t : toc.audio_tracks()) {
+            auto named = meta.tracks.find(t->number);
+            add(t->number, named == meta.tracks.end() ? std::string() : named->second.title,
+                pcm_bytes(toc, *t));
+        }
+        naming.track_file = [&tracks](const CdTrack& t) { return tracks.at(t.number).first; };
 
         job.artifacts.clear();
-        for (const CdTrack* t : toc.audio_tracks()) {
+        for (const auto& [number, track] : tracks) {
             job.artifacts.push_back(Artifact{.kind = ArtifactKind::track,
-                                             .path = job.folder / files.at(t->number),
+                                             .path = job.folder / track.first,
                                              .state = ArtifactState::pending,
-                                             .bytes_total = pcm_bytes(toc, *t),
-                                             .title = t->number});
+                                             .bytes_total = track.second,
+                                             .title = number});
         }
         set_progress(job, 0, nullptr);
         report(job, true);
@@ -233,10 +310,13 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         options.writeback = settings.writeback;
         options.program = settings.program;
         options.date = rip_date();
+        if (settings.audio.accuraterip) {
+            options.accuraterip = accuraterip_check(toc, settings.audio, stop);
+        }
 
         RateMeter meter;
         meter.start(0);
-        int current = 0;
+        int current = -1;               // no track yet (0 is the hidden track one audio)
         std::uint64_t read_before = 0;  // PCM bytes of the tracks finished in this run
         std::chrono::steady_clock::time_point last{};
         AlbumResult album = rip_album(
@@ -272,6 +352,14 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         int with_errors = 0;
         for (const TrackOutcome& o : album.tracks) {
             Artifact* a = track_artifact(job, o.number);
+            if (a == nullptr) {
+                continue;
+            }
+            if (o.state == TrackOutcome::State::skipped_silent) {
+                a->state = ArtifactState::deleted;  // silence: no file, as the log says
+                a->bytes_done = a->bytes_total;
+                continue;
+            }
             if (o.state == TrackOutcome::State::pending) {
                 a->state = ArtifactState::pending;
                 a->bytes_done = 0;
@@ -291,14 +379,14 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         result.output = job.folder;
         result.unreadable_sectors = lost_frames;
         if (album.cancelled) {
-            std::size_t done = std::ranges::count_if(album.tracks, [](const TrackOutcome& o) {
-                return o.state != TrackOutcome::State::pending;
+            auto done = std::ranges::count_if(album.tracks, [](const TrackOutcome& o) {
+                return o.number > 0 && o.state != TrackOutcome::State::pending;
             });
             result.outcome = RipOutcome::cancelled;
             result.resumable = true;
             result.reason = fmt::format(
                 "cancelled; {} of {} tracks are in {}; ripping the disc again goes on from there",
-                done, album.tracks.size(), job.folder.string());
+                done, toc.audio_tracks().size(), job.folder.string());
         } else {
             for (const auto& [kind, path] :
                  {std::pair{ArtifactKind::cue, album.cue}, std::pair{ArtifactKind::log, album.log},
@@ -312,10 +400,7 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
                                                  .bytes_done = ec ? 0 : size});
             }
             result.outcome = album.errors ? RipOutcome::ok_with_errors : RipOutcome::ok;
-            result.reason = album.errors
-                                ? fmt::format("{} track(s) with uncorrectable read errors (see {})",
-                                              with_errors, album.log.filename().string())
-                                : std::string();
+            result.reason = album_verdict(album, with_errors);
         }
         set_progress(job, 0, nullptr);
         report(job, true);

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <span>
 #include <string>
@@ -20,8 +21,11 @@
 
 #include "album_rip.hpp"
 #include "audio/audio_cd_fixture.hpp"
+#include "cd_source.hpp"
+#include "disc_ids.hpp"
 #include "job_queue.hpp"
 #include "jobs/test_queue_options.hpp"
+#include "support/canned_http.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
@@ -250,6 +254,151 @@ TEST(AudioJob, AFolderThatIsNotTheDiscsIsNeverWrittenInto) {
     ASSERT_EQ(job.state, JobState::done) << job.result->reason;
     EXPECT_EQ(job.folder, dir / "library" / "The Oscillators" / "Test Tones (2)");
     EXPECT_EQ(read_text(taken / "01 - Concert A.flac"), "the user's own file");
+}
+
+// The MusicBrainz answer for the test disc: another album name, artist and track titles.
+std::string musicbrainz_answer(const std::string& discid) {
+    nlohmann::json tracks = nlohmann::json::array();
+    for (int n = 1; n <= kTracks; ++n) {
+        tracks.push_back({{"position", n},
+                          {"title", fmt::format("Étude {}", n)},
+                          {"artist-credit", {{{"name", "Ensemble Test"}, {"joinphrase", ""}}}}});
+    }
+    nlohmann::json doc = {
+        {"id", discid},
+        {"releases",
+         {{{"id", "0d4b2d1e-7c4b-4f1e-9c7b-2f5a3b6c8d01"},
+           {"title", "Canned Works"},
+           {"date", "2021-03-04"},
+           {"artist-credit", {{{"name", "Ensemble Test"}, {"joinphrase", ""}}}},
+           {"media", {{{"position", 1}, {"discs", {{{"id", discid}}}}, {"tracks", tracks}}}}}}}};
+    return doc.dump();
+}
+
+void put_le32(std::string& out, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) {
+        out += static_cast<char>((v >> (8 * i)) & 0xff);
+    }
+}
+
+// A dBAR entry with one pressing whose v2 CRCs are `crcs`, confidence 7 each.
+std::string dbar(const AccurateRipDiscId& id, const std::vector<std::uint32_t>& crcs) {
+    std::string out(1, static_cast<char>(crcs.size()));
+    put_le32(out, id.id1);
+    put_le32(out, id.id2);
+    put_le32(out, id.cddb);
+    for (std::uint32_t crc : crcs) {
+        out += static_cast<char>(7);
+        put_le32(out, crc);
+        put_le32(out, 0);
+    }
+    return out;
+}
+
+// The v2 checksums a rip recorded in its album state.
+std::vector<std::uint32_t> recorded_v2(const fs::path& folder) {
+    auto state = nlohmann::json::parse(read_text(folder / kAlbumStateFile));
+    std::vector<std::uint32_t> crcs;
+    for (int n = 1; n <= kTracks; ++n) {
+        crcs.push_back(state["tracks"][std::to_string(n)]["ar_v2"].get<std::uint32_t>());
+    }
+    return crcs;
+}
+
+// [audio] musicbrainz and accuraterip on, against canned answers from 127.0.0.1: the names come
+// from MusicBrainz (folder, files, tags), and the job says the rip is accurate. With one CRC
+// wrong in the database, it says which did not match; with the server gone, the rip still
+// succeeds with CD-TEXT names and says it was not verified.
+TEST(AudioJob, OnlineLookupsNameTheAlbumAndVerifyTheRip) {
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd;
+    TempDir dir;
+    const CdToc toc = CdSource::open_cue(cd.cue)->toc();
+    const std::string discid = musicbrainz_disc_id(toc);
+    const AccurateRipDiscId ar_id = accuraterip_disc_id(toc);
+
+    // Our checksums, from a rip without lookups.
+    QueueOptions offline = audio_options(dir);
+    offline.library = dir / "offline";
+    std::vector<std::uint32_t> crcs;
+    {
+        JobQueue queue(offline);
+        JobInfo job = rip(queue, cd.cue);
+        ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+        crcs = recorded_v2(job.folder);
+    }
+
+    const fs::path www = dir / "www";
+    fs::create_directories(www / "ws" / "2" / "discid");
+    write_text(www / "ws" / "2" / "discid" / discid, musicbrainz_answer(discid));
+    const fs::path entry = www / "accuraterip" / accuraterip_path(ar_id);
+    fs::create_directories(entry.parent_path());
+    write_text(entry, dbar(ar_id, crcs));
+
+    fs::create_directories(dir / "server");
+    test::CannedHttp server(www, dir / "server");
+    QueueOptions online = audio_options(dir);
+    online.audio.musicbrainz = true;
+    online.audio.musicbrainz_url = server.base();
+    online.audio.accuraterip = true;
+    online.audio.accuraterip_url = server.base();
+    {
+        JobQueue queue(online);
+        JobInfo job = rip(queue, cd.cue);
+        ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+        EXPECT_EQ(job.folder, dir / "library" / "Ensemble Test" / "Canned Works");
+        EXPECT_EQ(job.label, "Canned Works");
+        EXPECT_EQ(job.result->reason, "accurately ripped (every track matches AccurateRip)");
+        EXPECT_EQ(job.artifacts[0].path.filename(), "01 - Étude 1.flac");
+        std::string tags =
+            test::run("metaflac --export-tags-to=- '" + job.artifacts[0].path.string() + "'");
+        EXPECT_NE(tags.find("ALBUM=Canned Works\n"), std::string::npos) << tags;
+        EXPECT_NE(tags.find("TITLE=Étude 1\n"), std::string::npos) << tags;
+        EXPECT_NE(tags.find("MUSICBRAINZ_DISCID=" + discid), std::string::npos) << tags;
+        EXPECT_NE(tags.find("MUSICBRAINZ_ALBUMID=0d4b2d1e-7c4b-4f1e-9c7b-2f5a3b6c8d01"),
+                  std::string::npos)
+            << tags;
+        std::string log = read_text(job.folder / "Canned Works.log");
+        EXPECT_NE(log.find("All tracks accurately ripped"), std::string::npos) << log;
+    }
+
+    // One track's CRC differs in the database.
+    crcs[2] ^= 1;
+    write_text(entry, dbar(ar_id, crcs));
+    online.library = dir / "library2";
+    {
+        JobQueue queue(online);
+        JobInfo job = rip(queue, cd.cue);
+        ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+        EXPECT_EQ(job.result->reason, "1 track(s) do not match AccurateRip");
+    }
+
+    // No server: CD-TEXT names, not verified, still done.
+    online.audio.musicbrainz_url = online.audio.accuraterip_url = "http://127.0.0.1:1";
+    online.library = dir / "library3";
+    JobQueue queue(online);
+    JobInfo job = rip(queue, cd.cue);
+    ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+    EXPECT_EQ(job.folder, dir / "library3" / album_folder);
+    EXPECT_NE(job.result->reason.find("not verified: "), std::string::npos) << job.result->reason;
+}
+
+// A hidden track one audio is ripped as track 0, listed first among the artifacts.
+TEST(AudioJob, HiddenTrackOneAudioIsTrackZero) {
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd(true);
+    TempDir dir;
+    JobQueue queue(audio_options(dir));
+    JobInfo job = rip(queue, cd.cue);
+    ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+    ASSERT_FALSE(job.artifacts.empty());
+    const Artifact& hidden = job.artifacts[0];
+    EXPECT_EQ(hidden.title, 0);
+    EXPECT_EQ(hidden.state, ArtifactState::published);
+    EXPECT_EQ(hidden.path.filename(), "00 - Hidden Track.flac");
+    EXPECT_EQ(hidden.bytes_total, cd.truth["hidden_frames"].get<std::uint64_t>() * kCdFrameBytes);
+    EXPECT_TRUE(fs::is_regular_file(hidden.path));
+    EXPECT_EQ(job.artifacts[1].title, 1);
 }
 
 // A drive that is no CD drive (the job's source is marked audio by udev, as the udev test rule
