@@ -8,9 +8,11 @@
 //
 // Prints one machine-readable line, of the whole rip_album call:
 //   wall_s=12.345 user_s=11.000 sys_s=0.500 maxrss_kib=12345 output_bytes=456789 samples=123
+//   reads=1000 verifies=1000
 // wall is steady_clock; user and sys are getrusage(RUSAGE_SELF), ru_maxrss the process's peak
 // (it reads the BIN with pread, so the BIN's page cache is not in it); output_bytes is the sum of
-// the FLAC files' sizes, samples the stereo samples the tracks hold. OUT_DIR is left in place.
+// the FLAC files' sizes, samples the stereo samples the tracks hold, reads and verifies paranoia's
+// callbacks summed over the tracks (TrackReadStats). OUT_DIR is left in place.
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -71,15 +73,19 @@ int main(int argc, char** argv) {
             throw std::runtime_error("the rip reported read errors or was cancelled");
         }
         std::uintmax_t bytes = 0;
-        std::uint64_t samples = 0;
+        std::uint64_t samples = 0, reads = 0, verifies = 0;
         for (const auto& t : result.tracks) {
             bytes += fs::file_size(out / t.file);
             samples += t.stats.samples;
+            reads += t.stats.reads;
+            verifies += t.stats.verifies;
         }
         std::printf(
-            "wall_s=%.3f user_s=%.3f sys_s=%.3f maxrss_kib=%ld output_bytes=%ju samples=%ju\n",
+            "wall_s=%.3f user_s=%.3f sys_s=%.3f maxrss_kib=%ld output_bytes=%ju samples=%ju "
+            "reads=%ju verifies=%ju\n",
             wall, seconds(ru.ru_utime), seconds(ru.ru_stime), ru.ru_maxrss, bytes,
-            static_cast<std::uintmax_t>(samples));
+            static_cast<std::uintmax_t>(samples), static_cast<std::uintmax_t>(reads),
+            static_cast<std::uintmax_t>(verifies));
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "audio_bench: %s\n", e.what());
