@@ -75,7 +75,9 @@ int main(int argc, char** argv) {
         std::uintmax_t bytes = 0;
         std::uint64_t samples = 0, reads = 0, verifies = 0;
         for (const auto& t : result.tracks) {
-            bytes += fs::file_size(out / t.file);
+            if (!t.file.empty()) {  // a silent hidden track one audio has no file
+                bytes += fs::file_size(out / t.file);
+            }
             samples += t.stats.samples;
             reads += t.stats.reads;
             verifies += t.stats.verifies;
