@@ -72,6 +72,12 @@ void JobObject::update(const JobInfo& next) {
     job(a.bytes_done != b.bytes_done, "BytesDone");
     job(a.bytes_done != b.bytes_done || a.bytes_total != b.bytes_total || ending, "Progress");
     job(a.rate != b.rate || ending, "Rate");
+    job(a.speed != b.speed || ending, "Speed");
+    job(a.track != b.track || ending, "Track");
+    job(a.tracks != b.tracks, "TrackCount");
+    job(a.track_bytes_done != b.track_bytes_done || a.track_bytes_total != b.track_bytes_total ||
+            a.track != b.track || ending,
+        "TrackProgress");
     job(a.eta != b.eta || a.rate != b.rate, "ExpectedEndTime");
     job(a.unreadable_sectors != b.unreadable_sectors || result_changed, "UnreadableSectors");
     job(result_changed, "Result");
@@ -168,6 +174,18 @@ std::string JobObject::Phase() {
 
 double JobObject::Rate() {
     return info_.ended() ? 0.0 : info_.progress.rate;
+}
+
+uint32_t JobObject::Track() {
+    return info_.ended() ? 0 : static_cast<uint32_t>(info_.progress.track);
+}
+
+double JobObject::TrackProgress() {
+    const RipProgress& p = info_.progress;
+    if (info_.ended() || p.track_bytes_total == 0) {
+        return 0.0;
+    }
+    return static_cast<double>(p.track_bytes_done) / static_cast<double>(p.track_bytes_total);
 }
 
 std::string JobObject::MapfilePath() {

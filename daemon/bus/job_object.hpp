@@ -73,6 +73,10 @@ class JobObject final
     uint64_t BytesDone() override { return info_.progress.bytes_done; }
     double Progress() override;
     double Rate() override;
+    double Speed() override { return info_.ended() ? 0.0 : info_.progress.speed; }
+    uint32_t Track() override;
+    uint32_t TrackCount() override { return static_cast<uint32_t>(info_.progress.tracks); }
+    double TrackProgress() override;
     uint64_t ExpectedEndTime() override;
     uint64_t UnreadableSectors() override;
     uint32_t StartedByUid() override { return info_.request.uid; }

@@ -74,7 +74,7 @@ void ManagerObject::StartRipImage(sdbus::Result<sdbus::ObjectPath>&& result, sdb
     uid_t caller =
         caller_uid(getObject().getConnection(), *getObject().getCurrentlyProcessedMessage());
     service_.start_rip_image(image.get(), caller, reply_with(std::move(result)),
-                             std::move(parsed.titles));
+                             std::move(parsed.titles), std::move(parsed.bin));
 }
 
 void ManagerObject::ListTitles(TitlesResult&& result, std::string source) {

@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "access.hpp"
+#include "audio_stage.hpp"
 #include "drive_publisher.hpp"
 #include "dvd_titles.hpp"
 #include "errors.hpp"
@@ -138,14 +139,32 @@ ImageFd checked_image_fd(int fd, const std::string& name) {
     return checked;
 }
 
-CheckedImage image_fd_request(std::shared_ptr<UniqueFd> image, uid_t caller) {
+CheckedImage image_fd_request(std::shared_ptr<UniqueFd> image, uid_t caller,
+                              std::shared_ptr<UniqueFd> bin) {
     std::string name = fd_name(image->get());
     ImageFd checked = checked_image_fd(image->get(), name);
     JobRequest request;
     request.uid = caller;
     request.source = name;
     if (checked.verdict == ImageFd::Verdict::block_device) {
+        if (bin) {
+            fail(api::error_invalid_args,
+                 name + ": option 'bin' goes with a cue sheet, not a drive");
+        }
         return {std::move(request), checked.device};
+    }
+    if (bin) {
+        std::string bin_name = fd_name(bin->get());
+        if (checked_image_fd(bin->get(), bin_name).verdict != ImageFd::Verdict::image) {
+            fail(api::error_invalid_args, bin_name + ": the cue sheet's BIN must be a file");
+        }
+        request.bin = std::move(bin);
+        request.audio = true;
+    } else if (is_audio_request(request)) {
+        fail(api::error_invalid_args,
+             name +
+                 ": a cue sheet handed over open needs its BIN file handed over too (option "
+                 "'bin'; freemkvctl rip CUE does that)");
     }
     request.file = checked.file;
     request.passed_open = true;
@@ -328,7 +347,8 @@ void Service::start_rip(const std::string& source, uid_t caller, Reply reply,
         std::move(reply));
 }
 
-void Service::start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int> titles) {
+void Service::start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int> titles,
+                              std::shared_ptr<UniqueFd> bin) {
     std::shared_ptr<UniqueFd> image;
     try {
         image = keep_descriptor(fd);
@@ -338,8 +358,8 @@ void Service::start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int
     }
     // fstat on a FUSE or NFS file can wait on its server.
     background(
-        [image, caller, titles] {
-            CheckedImage checked = image_fd_request(image, caller);
+        [image, caller, titles, bin] {
+            CheckedImage checked = image_fd_request(image, caller, bin);
             checked.request.titles = titles;
             return checked;
         },

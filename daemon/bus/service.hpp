@@ -60,7 +60,9 @@ class Service final {
     void start_rip(const std::string& source, uid_t caller, Reply reply,
                    std::vector<int> titles = {});
     // StartRipImage: `fd` is the caller's open image (or managed drive); it is duplicated.
-    void start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int> titles = {});
+    // `bin`: a cue sheet's BIN handed over with it (StartRipImage's option), or null.
+    void start_rip_image(int fd, uid_t caller, Reply reply, std::vector<int> titles = {},
+                         std::shared_ptr<UniqueFd> bin = nullptr);
 
     // How ListTitles ends: the titles, or the error. Called on the loop thread.
     using TitlesReply =

@@ -43,11 +43,21 @@ StartOptions parse_start_options(const std::string& method,
                                  const std::map<std::string, sdbus::Variant>& options) {
     StartOptions parsed;
     for (const auto& [key, value] : options) {
+        const bool image = method == "StartRipImage";
         if (key == "titles") {
             parsed.titles = parse_titles(method, value);
+        } else if (key == "bin" && image) {
+            if (!value.containsValueOfType<sdbus::UnixFd>()) {
+                fail(api::error_invalid_args, method +
+                                                  ": option 'bin' must be the cue sheet's data "
+                                                  "file opened for reading (h), got '" +
+                                                  value.peekValueType() + "'");
+            }
+            parsed.bin = std::make_shared<UniqueFd>(value.get<sdbus::UnixFd>().release());
         } else {
             fail(api::error_invalid_args,
-                 method + ": unknown option '" + key + "' (its options are: titles)");
+                 method + ": unknown option '" + key +
+                     "' (its options are: " + (image ? "titles, bin" : "titles") + ")");
         }
     }
     return parsed;

@@ -59,6 +59,16 @@ std::unique_ptr<CdSource> open_source(const JobRequest& request) {
     if (!request.drive.empty()) {
         return CdSource::open_drive(request.source.string());
     }
+    if (request.image && request.bin) {
+        return CdSource::open_cue_fds(request.image->get(), request.bin->get(),
+                                      request.source.string());
+    }
+    if (request.passed_open) {
+        // Never by the path: the caller's rights were checked on the descriptor only.
+        throw AudioError(request.source.string() +
+                         ": a cue sheet handed over open needs its BIN file handed over too "
+                         "(StartRipImage's option 'bin')");
+    }
     return CdSource::open_cue(request.source);
 }
 
@@ -238,7 +248,7 @@ std::int32_t read_offset_for(const AudioOptions& options, const std::string& dri
 }
 
 bool is_audio_request(const JobRequest& request) {
-    return request.audio || (request.drive.empty() && ends_with_cue(request.source));
+    return request.audio || request.bin || (request.drive.empty() && ends_with_cue(request.source));
 }
 
 RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioReport& report,

@@ -51,6 +51,10 @@ struct JobRequest {
     // resumes it.
     std::shared_ptr<UniqueFd> image;
     bool passed_open = false;
+    // A cue sheet handed over open (`image`) comes with its one data file, the BIN, handed over
+    // open too: the cue's FILE line names a path the caller's rights never vouched for. Held and
+    // not journaled like `image`.
+    std::shared_ptr<UniqueFd> bin;
     // An audio CD in a drive: its tracks are ripped to FLAC (audio_stage.hpp), not its sectors to
     // an image. A ".cue" image is ripped so without it.
     bool audio = false;

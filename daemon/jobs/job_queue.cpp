@@ -102,7 +102,7 @@ JobQueue::JobQueue(const QueueOptions& options, JobListener* listener, Interrupt
             job.result = RipResult::without_rip(RipOutcome::failed,
                                                 "interrupted (freemkvd stopped or crashed)", true);
         }
-        entries_.push_back(Entry{std::move(job), {}, {}});
+        entries_.push_back(Entry{std::move(job), {}, {}, {}});
     }
     save_journal();
     start_ready();
@@ -147,6 +147,7 @@ std::uint64_t JobQueue::submit(JobRequest request) {
         JobInfo job;
         job.id = next_id_++;
         auto image = std::move(request.image);
+        auto bin = std::move(request.bin);
         job.request = std::move(request);
         job.created = std::chrono::system_clock::now();
         if (!job.request.refused.empty()) {
@@ -154,7 +155,7 @@ std::uint64_t JobQueue::submit(JobRequest request) {
             job.result = RipResult::without_rip(RipOutcome::failed, job.request.refused, false);
             job.finished = job.created;
         }
-        entries_.push_back(Entry{job, {}, std::move(image)});
+        entries_.push_back(Entry{job, {}, std::move(image), std::move(bin)});
         if (!job.ended()) {
             waiting_.push_back(job.id);
         }
@@ -208,6 +209,7 @@ bool JobQueue::cancel(std::uint64_t id) {
         }
         std::erase(waiting_, id);
         e->image.reset();
+        e->bin.reset();
         e->info.state = JobState::cancelled;
         e->info.result =
             RipResult::without_rip(RipOutcome::cancelled, "cancelled before it started", false);
@@ -414,6 +416,7 @@ void JobQueue::run(std::uint64_t id, std::stop_token stop) {
         std::lock_guard lock(mutex_);
         job = find(id)->info;
         job.request.image = find(id)->image;
+        job.request.bin = find(id)->bin;
         options = options_;
         save_journal();
     }
@@ -627,6 +630,7 @@ void JobQueue::finish(std::uint64_t id, const JobInfo& job, Stage stage, RipResu
         std::lock_guard lock(mutex_);
         Entry* e = find(id);
         e->image.reset();
+        e->bin.reset();
         e->acquiring = false;
         if (stage != Stage::acquire) {
             e->info.output = job.output;

@@ -101,6 +101,7 @@ class JobQueue {
         JobInfo info;
         std::stop_source stop;
         std::shared_ptr<UniqueFd> image;  // request.image, held here until the job ends
+        std::shared_ptr<UniqueFd> bin;    // request.bin, the same
         bool acquiring = false;           // running and holding its drive (a max_parallel slot)
     };
 

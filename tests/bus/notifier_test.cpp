@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "audio/audio_cd_fixture.hpp"
 #include "support/bus_fixture.hpp"
 #include "support/process.hpp"
 #include "support/test_support.hpp"
@@ -379,6 +380,30 @@ TEST(NotifierTest, ARipsStartAndEndReachDunst) {
 
     EXPECT_EQ(notifier.process->stop(5s), 0) << notifier.process->output();
     EXPECT_EQ(notifier.process->err(), "");
+}
+
+// An audio CD's cue sheet: the end notification names the album folder and the tracks.
+TEST(NotifierTest, AnAlbumsEndNamesItsFolderAndTracks) {
+    REQUIRE_DESKTOP_TOOLS();
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd;
+    TempDir dir;
+    Bus bus(dir);
+    Desktop desktop(dir, bus);
+    Daemon daemon(dir, bus);
+    Stopped notifier{start_notifier(dir, bus)};
+
+    ASSERT_EQ(daemon.rip(cd.cue), "ok");
+    auto got = desktop.wait_for(2);
+    ASSERT_EQ(got.size(), 2u) << desktop.log() << notifier.process->output();
+    EXPECT_EQ(got[1].summary, "Ripped Test Tones");
+    // The whole body from dunst's history (its printed form is cut at the line break, its
+    // history keeps the break escaped): the album folder, then the tracks.
+    std::string body = desktop.history()["Ripped Test Tones"];
+    EXPECT_TRUE(body.starts_with((daemon.library() / "The Oscillators" / "Test Tones").string()))
+        << body;
+    EXPECT_TRUE(body.ends_with("4 tracks")) << body;
+    EXPECT_EQ(notifier.process->stop(5s), 0) << notifier.process->output();
 }
 
 // The default: freemkvd on the system bus, the notifications on the session bus.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -9,6 +10,7 @@
 #include <system_error>
 
 #include "bus.hpp"
+#include "cue_file.hpp"
 #include "format.hpp"
 #include "job_view.hpp"
 #include "titles_view.hpp"
@@ -74,7 +76,18 @@ std::string start_rip(ManagerProxy& manager, const std::string& arg,
     if (by_name(source)) {
         return manager.StartRip(source, options);
     }
-    return manager.StartRipImage(open_image(source), options);
+    sdbus::UnixFd image = open_image(source);
+    if (is_cue_sheet(source)) {
+        // Its BIN goes with it: the daemon must not open the path the cue names.
+        std::string text(1024 * 1024, '\0');
+        ssize_t n = ::pread(image.get(), text.data(), text.size(), 0);
+        if (n < 0) {
+            throw std::system_error(errno, std::generic_category(), source);
+        }
+        text.resize(static_cast<std::size_t>(n));
+        options["bin"] = sdbus::Variant(open_image(cue_data_file(source, text).string()));
+    }
+    return manager.StartRipImage(std::move(image), options);
 }
 
 }  // namespace

@@ -19,6 +19,10 @@ void JobView::apply_job(const Props& props) {
     read_prop(props, "BytesDone", bytes_done);
     read_prop(props, "Progress", progress);
     read_prop(props, "Rate", rate);
+    read_prop(props, "Speed", speed);
+    read_prop(props, "Track", track);
+    read_prop(props, "TrackCount", track_count);
+    read_prop(props, "TrackProgress", track_progress);
     read_prop(props, "ExpectedEndTime", expected_end_usec);
     read_prop(props, "UnreadableSectors", unreadable_sectors);
     read_prop(props, "Result", result);
@@ -38,10 +42,13 @@ void JobView::apply_job(const Props& props) {
 }
 
 std::string ArtifactView::line() const {
-    std::string what = kind == "title" ? fmt::format("title {}", title) : kind;
+    std::string what = kind == "title"   ? fmt::format("title {}", title)
+                       : kind == "track" ? fmt::format("track {}", title)
+                                         : kind;
     std::string text = fmt::format("{}  {}  {}", what, state, path);
     if (seconds_lost > 0) {
-        text += fmt::format(" ({:.1f} s of video lost)", seconds_lost);
+        text += fmt::format(" ({:.1f} s of {} lost)", seconds_lost,
+                            kind == "track" ? "audio" : "video");
     }
     if (!error.empty()) {
         text += ": " + error;
@@ -124,6 +131,13 @@ std::string JobView::line(bool with_bar) const {
         return fmt::format("{}{}  {}", head, state, display_label());
     }
     auto eta = eta_seconds();
+    if (phase == "audio") {
+        // "track 3/12 45%": the album's bar, the track's share, the drive's speed in x.
+        return fmt::format("job {} {} {} track {}/{} {} {:.1f}x ETA {} {}", id,
+                           with_bar ? bar(progress, 20) : state, percent(progress), track,
+                           track_count, percent(track_progress), speed, eta ? duration(*eta) : "-",
+                           display_label());
+    }
     // Single spaces: on 80 columns everything but a long label fits.
     return fmt::format("job {} {} {} {} ETA {} chunk {} {} {}", id,
                        with_bar ? bar(progress, 20) : state, percent(progress), ctl::rate(rate),
@@ -146,6 +160,10 @@ Json JobView::json() const {
     o["bytes_done"] = bytes_done;
     o["bytes_total"] = bytes_total;
     o["rate"] = rate;
+    o["speed"] = speed;
+    o["track"] = track;
+    o["track_count"] = track_count;
+    o["track_progress"] = track_progress;
     o["eta_seconds"] = eta ? Json(*eta) : Json(nullptr);
     o["chunk_bytes"] = chunk_bytes ? Json(*chunk_bytes) : Json(nullptr);
     o["unreadable_sectors"] = unreadable_sectors;

@@ -14,7 +14,7 @@ namespace freemkv::ctl {
 
 // One entry of a job's Artifacts: its image, a DVD-Video title's MKV.
 struct ArtifactView {
-    std::string kind;  // image, title
+    std::string kind;  // image, title, track, cue, log, playlist
     std::string path;
     std::string state;  // pending, writing, written, published, failed, kept, deleted
     std::string error;
@@ -43,6 +43,12 @@ struct JobView {
     std::uint64_t bytes_done = 0;
     double progress = 0.0;
     double rate = 0.0;
+    // An audio CD's rip: the rate in "x" (1x = 176,400 B/s), the track being read of how many,
+    // and how much of it is read. 0 for other jobs.
+    double speed = 0.0;
+    std::uint32_t track = 0;
+    std::uint32_t track_count = 0;
+    double track_progress = 0.0;
     std::uint64_t expected_end_usec = 0;
     std::uint64_t unreadable_sectors = 0;
     bool resumable = false;

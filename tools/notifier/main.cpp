@@ -78,7 +78,13 @@ class Notifier final : public sdbus::ProxyInterfaces<org::freemkv::Rip1::Manager
         std::string name = label(props, source.empty() ? "job " + std::to_string(id) : source);
         if (result == "ok" || result == "ok-with-errors") {
             std::string body = output;
-            if (result != "ok") {
+            if (auto tracks = prop<uint32_t>(props, "TrackCount"); tracks > 0) {
+                // An audio CD: its album folder, the tracks, and the read errors or the
+                // AccurateRip verdict the daemon gives as the reason.
+                std::string reason = prop(props, "ResultReason");
+                body += "\n" + std::to_string(tracks) + " tracks" +
+                        (reason.empty() ? "" : "; " + reason);
+            } else if (result != "ok") {
                 body += "\n" + std::to_string(prop<uint64_t>(props, "UnreadableSectors")) +
                         " unreadable sectors";
             }

@@ -1,0 +1,167 @@
+// An audio CD's cue sheet through the real daemon on a private bus: StartRip on the .cue, the
+// job's artifacts and JobEnded, `freemkvctl rip CUE` handing the cue and its BIN over open, the
+// refusals of a cue without its BIN, and kill -9 in the middle of the album: the restarted daemon
+// goes on from the first unfinished track.
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "audio/audio_cd_fixture.hpp"
+#include "support/bus_fixture.hpp"
+#include "support/test_support.hpp"
+
+namespace freemkv {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace test;
+
+const std::string kAlbum = "The Oscillators/Test Tones";
+
+std::int64_t mtime_ns(const fs::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+        throw std::system_error(errno, std::generic_category(), p.string());
+    }
+    return std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+TEST(BusAudio, StartRipOnACueSheetEndsWithTheAlbumAsArtifacts) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    Service service(dir);
+    ManagerWatcher watcher(service.address(), true);
+
+    std::string job = Service::job_of(service.start_rip_busctl(cd.cue));
+    ASSERT_EQ(service.wait_for_result(job), "ok") << service.get(job, kJob, "ResultReason");
+    const fs::path folder = service.library() / kAlbum;
+    EXPECT_EQ(service.get(job, kJob, "OutputPath"), folder.string());
+    EXPECT_EQ(service.get(job, kJob, "DiscLabel"), "Test Tones");
+    EXPECT_EQ(service.get(job, kJob, "TrackCount"), "4");
+    EXPECT_EQ(service.get(job, kJob, "Progress"), "1");
+    std::string artifacts = service.get(job, kJob, "Artifacts");
+    EXPECT_TRUE(contains(artifacts, "7 \"track\" \"" + (folder / "01 - Concert A.flac").string() +
+                                        "\" \"published\""))
+        << artifacts;
+    for (const char* kind : {"\"cue\"", "\"log\"", "\"playlist\""}) {
+        EXPECT_TRUE(contains(artifacts, kind)) << artifacts;
+    }
+    EXPECT_EQ(all_matches(artifacts, "\"(track)\"").size(), 4u) << artifacts;
+    EXPECT_TRUE(fs::is_regular_file(folder / "Test Tones.cue"));
+
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 10s));
+    auto ended = watcher.ended().at(0);
+    EXPECT_EQ(ended.job, job);
+    EXPECT_EQ(ended.result, "ok");
+    EXPECT_EQ(ended.output, folder.string());
+}
+
+// freemkvctl hands the cue over open with its BIN (StartRipImage's "bin"); the daemon reads both
+// through the descriptors. A cue handed over without its BIN, or "bin" given to StartRip, is
+// refused with InvalidArgs.
+TEST(BusAudio, FreemkvctlRipHandsTheCueAndItsBinOverOpen) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    Service service(dir);
+
+    Shell rip =
+        sh(service.shell_env() + " " FREEMKV_CTL " --user rip --wait " + quote(cd.cue.string()));
+    ASSERT_EQ(rip.status, 0) << rip.output;
+    std::string job = rip.output.substr(0, rip.output.find('\n'));
+    EXPECT_EQ(service.get(job, kJob, "Result"), "ok");
+    EXPECT_EQ(service.get(job, kJob, "OutputPath"), (service.library() / kAlbum).string());
+    EXPECT_TRUE(fs::is_regular_file(service.library() / kAlbum / "04 - Sweep.flac"));
+
+    auto connection = sdbus::createSessionBusConnectionWithAddress(service.address());
+    auto manager = sdbus::createProxy(*connection, kName, kRoot);
+    auto error_of = [&](auto call) {
+        try {
+            call();
+        } catch (const sdbus::Error& e) {
+            return e.getName() + ": " + e.getMessage();
+        }
+        return std::string("no error");
+    };
+    int cue_fd = ::open(cd.cue.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(cue_fd, 0);
+    std::string without_bin = error_of([&] {
+        sdbus::ObjectPath path;
+        manager->callMethod("StartRipImage")
+            .onInterface(kManager)
+            .withArguments(sdbus::UnixFd(cue_fd, sdbus::adopt_fd),
+                           std::map<std::string, sdbus::Variant>{})
+            .storeResultsTo(path);
+    });
+    EXPECT_TRUE(contains(without_bin, "org.freemkv.Rip1.Error.InvalidArgs: ")) << without_bin;
+    EXPECT_TRUE(contains(without_bin, "needs its BIN file handed over too")) << without_bin;
+
+    int bin_fd = ::open(cd.bin.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(bin_fd, 0);
+    std::string bin_by_path = error_of([&] {
+        sdbus::ObjectPath path;
+        manager->callMethod("StartRip")
+            .onInterface(kManager)
+            .withArguments(cd.cue.string(),
+                           std::map<std::string, sdbus::Variant>{
+                               {"bin", sdbus::Variant(sdbus::UnixFd(bin_fd, sdbus::adopt_fd))}})
+            .storeResultsTo(path);
+    });
+    EXPECT_TRUE(contains(bin_by_path,
+                         "org.freemkv.Rip1.Error.InvalidArgs: StartRip: unknown "
+                         "option 'bin'"))
+        << bin_by_path;
+}
+
+// kill -9 while track 2 is read (the BIN served slowly through faultfs): the next daemon on the
+// same state directory runs the job again, keeps track 1 as it was, and finishes the album.
+TEST(BusAudio, Kill9MidAlbumResumesAtTheFirstUnfinishedTrack) {
+    FREEMKV_NEED_AUDIO_CD();
+    FREEMKV_REQUIRE_ROOT();
+    AudioCd cd;
+    TempDir dir;
+    // About 2.5x real time: track 1 (2 s of audio) takes about a second.
+    FaultFs slow(cd.bin, "--read-bps 450000");
+    fs::path cue = dir / "slow.cue";
+    {
+        std::string text = slurp(cd.cue);
+        auto at = text.find("FILE \"");
+        auto end = text.find('"', at + 6);
+        text.replace(at + 6, end - at - 6, slow.disk().string());
+        std::ofstream(cue) << text;
+    }
+    std::string job;
+    std::int64_t track1_mtime = 0;
+    {
+        Service service(dir);
+        job = Service::job_of(service.start_rip_busctl(cue));
+        ASSERT_TRUE(wait_until(
+            [&] {
+                std::string track = service.get(job, kJob, "Track");
+                return track != "0" && track != "1";
+            },
+            120s))
+            << service.get(job, kJob, "State");
+        EXPECT_EQ(service.kill9(), -SIGKILL);
+        const fs::path track1 = service.library() / kAlbum / "01 - Concert A.flac";
+        ASSERT_TRUE(fs::exists(track1));
+        track1_mtime = mtime_ns(track1);
+    }
+    Service service(dir);
+    ASSERT_EQ(service.wait_for_result(job, 180s), "ok") << service.get(job, kJob, "ResultReason");
+    const fs::path folder = service.library() / kAlbum;
+    EXPECT_EQ(mtime_ns(folder / "01 - Concert A.flac"), track1_mtime) << "track 1 not ripped again";
+    EXPECT_TRUE(fs::is_regular_file(folder / "04 - Sweep.flac"));
+    EXPECT_TRUE(contains(service.daemon().output(), "track 1 kept from an earlier rip"))
+        << service.daemon().output();
+}
+
+}  // namespace
+}  // namespace freemkv
