@@ -5,7 +5,9 @@
 #include <cdio/logging.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/cdrom.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +143,25 @@ void write_file(const std::filesystem::path& path, const std::string& content) {
     }
 }
 
+// Why `device` is no CD drive ("" when it is one, or cannot be asked): a loop device udev was
+// told is a drive, or a disk, opens fine and then fails libcdio's table of contents with
+// "error in ioctl CDROMREADTOCHDR: Invalid argument", which tells a person nothing. Every CD
+// drive answers CDROM_GET_CAPABILITY, disc or not (O_NONBLOCK: the tray stays as it is).
+std::string not_a_cd_drive(const std::string& device) {
+    int fd = ::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        return {};
+    }
+    int capabilities = ::ioctl(fd, CDROM_GET_CAPABILITY, 0);
+    int error = errno;
+    ::close(fd);
+    if (capabilities >= 0) {
+        return {};
+    }
+    return fmt::format("the device is not a CD drive (it refuses CD-ROM requests: {})",
+                       std::strerror(error));
+}
+
 }  // namespace
 
 std::unique_ptr<CdSource> CdSource::open_drive(const std::string& device) {
@@ -159,7 +180,14 @@ std::unique_ptr<CdSource> CdSource::open_drive(const std::string& device) {
             std::string_view(hw.psz_vendor, ::strnlen(hw.psz_vendor, sizeof hw.psz_vendor)),
             std::string_view(hw.psz_model, ::strnlen(hw.psz_model, sizeof hw.psz_model))));
     }
-    source->read_toc();
+    try {
+        source->read_toc();
+    } catch (const AudioError&) {
+        if (std::string why = not_a_cd_drive(device); !why.empty()) {
+            throw AudioError(device + ": cannot read an audio CD's table of contents: " + why);
+        }
+        throw;
+    }
     return source;
 }
 

@@ -1,12 +1,16 @@
 // Insert a disc, get it in the library: freemkvd against real udev. systemd-udevd runs (started
 // here if it is not), with the shipped rules (systemd/70-freemkvd.rules) and a test rule that
 // makes loop devices over files named freemkvd-drive-* look like DVD drives, with a medium in
-// them while udev finds an ISO 9660 or UDF filesystem. Attaching a loop device is inserting a
-// disc; its capacity dropping to zero (losetup -c over an "ejected" faultfs file) is opening the
-// tray, as on a real drive. Everything changed here is undone at the end, also on failure.
+// them while udev finds an ISO 9660 or UDF filesystem, and those over freemkvd-audiocd-* like CD
+// drives holding an audio CD of four tracks (which libcdio cannot read from them). Attaching a loop
+// device is inserting a disc; its capacity dropping to zero (losetup -c over an "ejected" faultfs
+// file) is opening the tray, as on a real drive. Everything changed here is undone at the end, also
+// on failure.
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "mapfile.hpp"
@@ -24,9 +28,11 @@ constexpr const char* kDrive = "org.freemkv.Rip1.Drive";
 const fs::path kRulesDir = "/run/udev/rules.d";
 
 constexpr const char* kTestRule =
-    R"(# freemkvd's udev_test: loop devices over freemkvd-drive-* files are DVD drives.
+    R"(# freemkvd's udev_test: loop devices over freemkvd-drive-* files are DVD drives, those over
+# freemkvd-audiocd-* files CD drives with an audio CD in them.
 SUBSYSTEM=="block", KERNEL=="loop*", ACTION!="remove", ATTR{loop/backing_file}=="*/freemkvd-drive-*", ENV{ID_CDROM}="1", ENV{ID_CDROM_DVD}="1"
 SUBSYSTEM=="block", KERNEL=="loop*", ENV{ID_CDROM}=="1", ENV{ID_FS_TYPE}=="iso9660|udf", ENV{ID_CDROM_MEDIA}="1", ENV{ID_CDROM_MEDIA_DVD}="1"
+SUBSYSTEM=="block", KERNEL=="loop*", ACTION!="remove", ATTR{loop/backing_file}=="*/freemkvd-audiocd-*", ENV{ID_CDROM}="1", ENV{ID_CDROM_CD}="1", ENV{ID_CDROM_MEDIA}="1", ENV{ID_CDROM_MEDIA_CD}="1", ENV{ID_CDROM_MEDIA_TRACK_COUNT_AUDIO}="4", ENV{ID_CDROM_MEDIA_TRACK_COUNT}="4"
 )";
 
 // A file that replaces whatever was at `path` (or nothing, and no directory) until destruction.
@@ -504,6 +510,63 @@ TEST(Udev, DriveMethodsThroughBusctlGdbusAndFreemkvctl) {
     EXPECT_EQ(ctl.status, 0) << ctl.output;
     EXPECT_TRUE(contains(sh(service.shell_env() + " " FREEMKV_CTL " --user status").output,
                          name_of(loop.device())));
+}
+
+// A loop device that udev describes as a CD drive holding an audio CD is queued as an audio job,
+// but libcdio cannot read a table of contents from it: the job fails at once, saying so, instead
+// of grinding, and leaves nothing in the library.
+TEST(Udev, AnAudioCdThatCannotBeReadFailsFastAndIsNotRippedAgain) {
+    REQUIRE_ROOT_AND_UDEV();
+    TempDir dir;
+    fs::path file = dir / "freemkvd-audiocd-unreadable.img";
+    write_file(file, std::vector<std::byte>(4 * MiB));  // no filesystem: only the rule's CD medium
+    Service service(dir);
+    ManagerWatcher watcher(service.address(), true);
+
+    auto inserted = std::chrono::steady_clock::now();
+    LoopDevice loop(file);
+    ASSERT_TRUE(wait_until([&] { return watcher.ended_count() == 1; }, 60s))
+        << "no job ended; added " << watcher.added() << "\n"
+        << service.daemon().output();
+    std::printf("the unreadable audio CD's job ended %.2f s after the loop device was attached\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - inserted).count());
+    EXPECT_EQ(watcher.added(), 1u);
+    auto ended = watcher.ended().front();
+    EXPECT_EQ(ended.result, "failed");
+    EXPECT_EQ(ended.read_result, "failed");
+    EXPECT_EQ(ended.output, "");
+    EXPECT_EQ(service.get(ended.job, kJob, "Drive"), name_of(loop.device()));
+    std::string reason = service.get(ended.job, kJob, "ResultReason");
+    EXPECT_TRUE(contains(reason, loop.device())) << reason;
+    EXPECT_TRUE(contains(reason, "cannot read an audio CD")) << reason;
+    EXPECT_TRUE(contains(reason, "not a CD drive")) << reason;
+    EXPECT_EQ(service.get(ended.job, kJob, "Resumable"), "false");
+
+    // Nothing went to the library: no image of the "disc", no unfinished file or folder.
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(service.library(), ec), end; !ec && it != end;
+         it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        EXPECT_FALSE(contains(name, ".iso") || contains(name, ".part")) << it->path();
+    }
+
+    // The drive is free again, with the medium udev describes.
+    ASSERT_TRUE(listed(service, loop.device()));
+    EXPECT_TRUE(wait_until(
+        [&] { return service.get(drive_path(loop.device()), kDrive, "State") == "idle"; }, 10s))
+        << service.get(drive_path(loop.device()), kDrive, "State");
+    EXPECT_EQ(service.get(drive_path(loop.device()), kDrive, "MediaPresent"), "true");
+
+    // udev announces the same medium again: no second job.
+    for (int i = 0; i < 3; ++i) {
+        run("udevadm trigger --action=change --settle " + loop.device());
+    }
+    sync_with_udev(service);
+    EXPECT_EQ(service.busctl_call(kRoot, kManager, "ListJobs").output,
+              "ao 1 \"" + job_path(1) + "\"\n");
+    EXPECT_EQ(watcher.added(), 1u);
+    EXPECT_EQ(watcher.ended_count(), 1u);
+    EXPECT_EQ(service.get(drive_path(loop.device()), kDrive, "State"), "idle");
 }
 
 }  // namespace
