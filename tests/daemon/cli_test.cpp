@@ -245,8 +245,13 @@ TEST(HelpConfig, ListsEveryKeyWithItsBounds) {
                               "all\n"),
               std::string::npos)
         << help.out();
+    EXPECT_NE(
+        help.out().find("audio.read_offset\n    the drive's read offset in samples, -10000 to "
+                        "10000\n"),
+        std::string::npos)
+        << help.out();
     EXPECT_TRUE(help.out().ends_with(
-        "video.keep_image\n    keep the disc image once its titles are published\n"))
+        "audio.accuraterip_url\n    the AccurateRip server, an http:// or https:// URL\n"))
         << help.out();
 }
 

@@ -28,12 +28,14 @@ TEST(Json, AJobsKeysInTheirDocumentedOrder) {
     view.progress = 0.25;
     view.rate = 31200000.5;
     view.chunk_bytes = 8388608;
-    EXPECT_EQ(dump(view.json()),
-              R"({"job":"/org/freemkv/Rip1/job/3","id":3,"state":"running","phase":"reading",)"
-              R"("source":"/dev/sr0","drive":"sr0","label":"MOVIE","progress":0.25,)"
-              R"("bytes_done":1048576,"bytes_total":4194304,"rate":31200000.5,"eta_seconds":0,)"
-              R"("chunk_bytes":8388608,"unreadable_sectors":0,"result":"","result_reason":"",)"
-              R"("output":"/library/MOVIE.iso.part","resumable":false,"artifacts":[]})");
+    EXPECT_EQ(
+        dump(view.json()),
+        R"({"job":"/org/freemkv/Rip1/job/3","id":3,"state":"running","phase":"reading",)"
+        R"("source":"/dev/sr0","drive":"sr0","label":"MOVIE","progress":0.25,)"
+        R"("bytes_done":1048576,"bytes_total":4194304,"rate":31200000.5,"speed":0.0,"track":0,)"
+        R"("track_count":0,"track_progress":0.0,"eta_seconds":0,)"
+        R"("chunk_bytes":8388608,"unreadable_sectors":0,"result":"","result_reason":"",)"
+        R"("output":"/library/MOVIE.iso.part","resumable":false,"artifacts":[]})");
 }
 
 // A DVD-Video job in its extract stage: the phase, and its image and titles in order.
@@ -75,7 +77,8 @@ TEST(Json, UnknownsAndNumbersThatAreNotFiniteAreNull) {
     view.rate = std::numeric_limits<double>::infinity();
     EXPECT_EQ(dump(view.json()),
               R"({"job":"","id":4,"state":"failed","phase":"","source":"","drive":"","label":"",)"
-              R"("progress":null,"bytes_done":0,"bytes_total":0,"rate":null,"eta_seconds":null,)"
+              R"("progress":null,"bytes_done":0,"bytes_total":0,"rate":null,"speed":0.0,"track":0,)"
+              R"("track_count":0,"track_progress":0.0,"eta_seconds":null,)"
               R"("chunk_bytes":null,"unreadable_sectors":0,"result":"failed",)"
               R"("result_reason":"medium removed","output":"","resumable":true,"artifacts":[]})");
 }
