@@ -225,25 +225,47 @@ std::unique_ptr<CdSource> CdSource::open_cue_fds(int cue_fd, int bin_fd, const s
     return source;
 }
 
-void CdSource::open_image(const std::string& cue_text, const std::filesystem::path& cue_dir) {
-    std::string rewritten;
+namespace {
+
+// The cue's one FILE, of type BINARY, and the cue rewritten to name "disc.bin". Throws AudioError.
+CueFile one_binary_file(const std::string& cue_text, const std::string& name,
+                        std::string& rewritten) {
     std::vector<CueFile> files;
     try {
         files = rewrite_files(cue_text, rewritten);
     } catch (const std::invalid_argument& e) {
-        throw AudioError(name_ + ": " + e.what());
+        throw AudioError(name + ": " + e.what());
     }
-    if (files.size() != 1) {
-        throw AudioError(fmt::format("{}: not a cue sheet of one BIN file ({} FILE lines)", name_,
-                                     files.size()));
+    if (files.size() != 1 || files[0].name.empty()) {
+        throw AudioError(
+            fmt::format("{}: not a cue sheet of one BIN file ({} FILE lines)", name, files.size()));
     }
     if (files[0].type != "BINARY") {
-        throw AudioError(fmt::format("{}: FILE \"{}\" is of type \"{}\", only BINARY is read",
-                                     name_, safe_text(files[0].name), safe_text(files[0].type)));
+        throw AudioError(fmt::format("{}: FILE \"{}\" is of type \"{}\", only BINARY is read", name,
+                                     safe_text(files[0].name), safe_text(files[0].type)));
     }
-    std::string bin_name = name_ + ": FILE \"" + safe_text(files[0].name) + "\"";
+    return files[0];
+}
+
+}  // namespace
+
+std::string read_cue_sheet(int fd, const std::string& name) {
+    return read_all(fd, name);
+}
+
+std::filesystem::path cue_bin_path(const std::string& cue_text,
+                                   const std::filesystem::path& cue_dir, const std::string& name) {
+    std::string rewritten;
+    std::filesystem::path bin = one_binary_file(cue_text, name, rewritten).name;
+    return bin.is_relative() ? cue_dir / bin : bin;
+}
+
+void CdSource::open_image(const std::string& cue_text, const std::filesystem::path& cue_dir) {
+    std::string rewritten;
+    const CueFile file = one_binary_file(cue_text, name_, rewritten);
+    std::string bin_name = name_ + ": FILE \"" + safe_text(file.name) + "\"";
     if (bin_fd_ < 0) {
-        std::filesystem::path bin = files[0].name;
+        std::filesystem::path bin = file.name;
         if (bin.is_relative()) {
             bin = cue_dir / bin;
         }

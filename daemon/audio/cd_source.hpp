@@ -34,6 +34,13 @@ struct _CdIo;  // libcdio's CdIo_t
 
 namespace freemkv {
 
+// The BIN a cue sheet names: its one FILE line (of type BINARY), relative to `cue_dir` unless
+// absolute. Throws AudioError naming `name` for anything else.
+std::filesystem::path cue_bin_path(const std::string& cue_text,
+                                   const std::filesystem::path& cue_dir, const std::string& name);
+// A cue sheet's text, read from `fd` with pread; throws AudioError naming `name` past 1 MiB.
+std::string read_cue_sheet(int fd, const std::string& name);
+
 class CdSource {
   public:
     // A drive, e.g. /dev/sr0.

@@ -13,7 +13,9 @@
 #include <system_error>
 
 #include "access.hpp"
+#include "audio_error.hpp"
 #include "audio_stage.hpp"
+#include "cd_source.hpp"
 #include "drive_publisher.hpp"
 #include "dvd_titles.hpp"
 #include "errors.hpp"
@@ -69,22 +71,29 @@ std::string fd_name(int fd) {
     return target.string();
 }
 
-// StartRip's checks of an image path (a worker's: they stat, and resolve links).
-CheckedImage image_path_request(const std::string& source, uid_t caller, bool system_bus,
-                                const std::vector<std::filesystem::path>& import_folders) {
+struct CheckedPath {
+    std::filesystem::path real;
+    FileId file;
+};
+
+// StartRip's checks of a path the daemon is to read (a worker's: they stat, and resolve links).
+// `what` starts the messages about it ("" for the image itself).
+CheckedPath checked_image_path(const std::string& source, uid_t caller, bool system_bus,
+                               const std::vector<std::filesystem::path>& import_folders,
+                               const std::string& what = "") {
     std::filesystem::path path(source);
     if (!path.is_absolute()) {
-        fail(api::error_invalid_args, "image path '" + source + "' is not absolute");
+        fail(api::error_invalid_args, what + "path '" + source + "' is not absolute");
     }
     if (is_kernel_interface(path)) {
         fail(api::error_invalid_args,
-             source + " is a kernel interface (/proc, /sys), not an image");
+             what + source + " is a kernel interface (/proc, /sys), not an image");
     }
     // The daemon reads a path with its own rights: on the system bus, only for root or from a
     // folder the administrator opened for it. Everyone else hands the image over open.
     if (system_bus && caller != 0 && !in_import_folder(path, import_folders)) {
         fail(api::error_not_authorized,
-             source +
+             what + source +
                  ": on the system bus an image path is taken only from root or inside an import "
                  "folder (images.import_folders); hand the image over open instead "
                  "(StartRipImage; freemkvctl rip IMAGE does)");
@@ -92,23 +101,49 @@ CheckedImage image_path_request(const std::string& source, uid_t caller, bool sy
     std::error_code ec;
     auto real = std::filesystem::canonical(path, ec);
     if (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted) {
-        fail(api::error_not_authorized, source + ": freemkvd may not read it: " + ec.message());
+        fail(api::error_not_authorized,
+             what + source + ": freemkvd may not read it: " + ec.message());
     }
     if (ec) {
-        fail(api::error_not_found, source + ": " + ec.message());
+        fail(api::error_not_found, what + source + ": " + ec.message());
     }
     if (is_kernel_interface(real)) {
         fail(api::error_invalid_args,
-             source + " is a kernel interface (/proc, /sys), not an image");
+             what + source + " is a kernel interface (/proc, /sys), not an image");
     }
     struct stat st {};
     if (::stat(real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail(api::error_invalid_args, source + " is not a disc image (not a regular file)");
+        fail(api::error_invalid_args, what + source + " is not a disc image (not a regular file)");
     }
+    return {real, {st.st_dev, st.st_ino}};
+}
+
+// StartRip on an image path: the checks above; a cue sheet's BIN passes them too.
+CheckedImage image_path_request(const std::string& source, uid_t caller, bool system_bus,
+                                const std::vector<std::filesystem::path>& import_folders) {
+    CheckedPath checked = checked_image_path(source, caller, system_bus, import_folders);
+    const std::filesystem::path& real = checked.real;
     JobRequest request;
     request.uid = caller;
     request.source = real;
-    request.file = {st.st_dev, st.st_ino};
+    request.file = checked.file;
+    if (is_audio_request(request)) {
+        // The BIN the cue names is read with the daemon's rights too: the same rules.
+        std::filesystem::path bin;
+        try {
+            UniqueFd cue(::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+            if (!cue) {
+                fail(api::error_not_authorized,
+                     source + ": freemkvd may not read it: " + std::strerror(errno));
+            }
+            bin = cue_bin_path(read_cue_sheet(cue.get(), source), real.parent_path(), source);
+        } catch (const AudioError& e) {
+            fail(api::error_invalid_args, e.what());
+        }
+        request.bin_file = checked_image_path(bin.string(), caller, system_bus, import_folders,
+                                              "the BIN of " + source + ", ")
+                               .file;
+    }
     return {std::move(request)};
 }
 

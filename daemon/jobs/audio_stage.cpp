@@ -1,12 +1,16 @@
 #include "audio_stage.hpp"
 
+#include <fcntl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,6 +27,7 @@
 #include "musicbrainz.hpp"
 #include "rate_meter.hpp"
 #include "rip_log.hpp"
+#include "unique_fd.hpp"
 
 namespace freemkv {
 
@@ -55,6 +60,26 @@ bool ends_with_cue(const fs::path& path) {
     return ext == ".cue";
 }
 
+// Opens `path` for reading; it must be the file `expected` when that is known.
+UniqueFd open_checked(const fs::path& path, const FileId& expected, const std::string& what) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    if (!fd) {
+        throw AudioError(
+            fmt::format("{}: cannot open {}: {}", path.string(), what, std::strerror(errno)));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        throw AudioError(fmt::format("{}: {} is not a regular file", path.string(), what));
+    }
+    FileId id{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+    if (expected.known() && id != expected) {
+        throw AudioError(
+            fmt::format("{}: {} is not the file it was when the rip was asked for; ask again",
+                        path.string(), what));
+    }
+    return fd;
+}
+
 std::unique_ptr<CdSource> open_source(const JobRequest& request) {
     if (!request.drive.empty()) {
         return CdSource::open_drive(request.source.string());
@@ -63,13 +88,20 @@ std::unique_ptr<CdSource> open_source(const JobRequest& request) {
         return CdSource::open_cue_fds(request.image->get(), request.bin->get(),
                                       request.source.string());
     }
+    const std::string name = request.source.string();
     if (request.passed_open) {
         // Never by the path: the caller's rights were checked on the descriptor only.
-        throw AudioError(request.source.string() +
+        throw AudioError(name +
                          ": a cue sheet handed over open needs its BIN file handed over too "
                          "(StartRipImage's option 'bin')");
     }
-    return CdSource::open_cue(request.source);
+    // By path: the cue and the BIN it names, each the very file that was checked when the rip
+    // was asked for (an import folder's file swapped for a link since is refused).
+    UniqueFd cue = open_checked(request.source, request.file, "the cue sheet");
+    const fs::path bin_path =
+        cue_bin_path(read_cue_sheet(cue.get(), name), request.source.parent_path(), name);
+    UniqueFd bin = open_checked(bin_path, request.bin_file, "the BIN of " + name);
+    return CdSource::open_cue_fds(cue.get(), bin.get(), name);
 }
 
 // The disc ID in the album state file of `folder`, "" when it has none or cannot be read.

@@ -51,6 +51,9 @@ struct JobRequest {
     // resumes it.
     std::shared_ptr<UniqueFd> image;
     bool passed_open = false;
+    // A cue sheet named by its path: its BIN's file as checked when the rip was asked for (the
+    // cue's own is `file`). The audio stage reads only these files.
+    FileId bin_file;
     // A cue sheet handed over open (`image`) comes with its one data file, the BIN, handed over
     // open too: the cue's FILE line names a path the caller's rights never vouched for. Held and
     // not journaled like `image`.

@@ -113,6 +113,10 @@ toml::table to_toml(const JobInfo& job) {
     if (job.released) {
         t.insert("released", true);
     }
+    if (job.request.bin_file.known()) {
+        t.insert("bin_dev", static_cast<std::int64_t>(job.request.bin_file.dev));
+        t.insert("bin_ino", static_cast<std::int64_t>(job.request.bin_file.ino));
+    }
     if (job.request.audio) {
         t.insert("audio", true);
     }
@@ -170,6 +174,8 @@ JobInfo from_toml(const toml::table& t) {
     }
     job.request.passed_open = t["passed_open"].value_or(false);
     job.request.audio = t["audio"].value_or(false);
+    job.request.bin_file = {static_cast<std::uint64_t>(num("bin_dev")),
+                            static_cast<std::uint64_t>(num("bin_ino"))};
     job.label = str("label");
     job.identity = str("identity");
     job.output = str("output");

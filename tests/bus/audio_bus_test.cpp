@@ -103,6 +103,14 @@ TEST(BusAudio, FreemkvctlRipHandsTheCueAndItsBinOverOpen) {
     EXPECT_TRUE(contains(without_bin, "org.freemkv.Rip1.Error.InvalidArgs: ")) << without_bin;
     EXPECT_TRUE(contains(without_bin, "needs its BIN file handed over too")) << without_bin;
 
+    // A cue sheet whose FILE line is not one BINARY file: refused when asked, naming the cue.
+    fs::path bad = dir / "two-files.cue";
+    std::ofstream(bad) << "FILE \"a.bin\" BINARY\nFILE \"b.bin\" BINARY\n";
+    Shell two = service.start_rip_gdbus(bad.string());
+    EXPECT_EQ(gdbus_error(two), "org.freemkv.Rip1.Error.InvalidArgs") << two.output;
+    EXPECT_TRUE(contains(two.output, "not a cue sheet of one BIN file (2 FILE lines)"))
+        << two.output;
+
     int bin_fd = ::open(cd.bin.c_str(), O_RDONLY | O_CLOEXEC);
     ASSERT_GE(bin_fd, 0);
     std::string bin_by_path = error_of([&] {
@@ -118,6 +126,54 @@ TEST(BusAudio, FreemkvctlRipHandsTheCueAndItsBinOverOpen) {
                          "org.freemkv.Rip1.Error.InvalidArgs: StartRip: unknown "
                          "option 'bin'"))
         << bin_by_path;
+}
+
+// On the system bus a cue sheet in an import folder is ripped for anyone allowed to rip, but its
+// BIN must pass the same rules: a cue that names a file outside the import folders (by an
+// absolute path, or by "..") is refused, and the file is never read.
+TEST(BusAudio, ACueInAnImportFolderMayNotNameABinOutsideIt) {
+    FREEMKV_NEED_AUDIO_CD();
+    FREEMKV_REQUIRE_ROOT();
+    AudioCd cd;
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms(0755));
+    for (const char* sub : {"import", "private"}) {
+        fs::create_directory(dir / sub);
+        fs::permissions(dir / sub, fs::perms(0755));
+    }
+    const std::string cue_text = slurp(cd.cue);
+    auto with_file = [&](const std::string& file) {
+        std::string text = cue_text;
+        auto at = text.find("FILE \"") + 6;
+        text.replace(at, text.find('"', at) - at, file);
+        return text;
+    };
+    fs::copy_file(cd.bin, dir / "private" / "secret.bin");
+    fs::copy_file(cd.bin, dir / "import" / "album.bin");
+    std::ofstream(dir / "import" / "absolute.cue")
+        << with_file((dir / "private" / "secret.bin").string());
+    std::ofstream(dir / "import" / "dotdot.cue") << with_file("../private/secret.bin");
+    std::ofstream(dir / "import" / "album.cue") << with_file("album.bin");
+    for (const char* f : {"private/secret.bin", "import/album.bin", "import/absolute.cue",
+                          "import/dotdot.cue", "import/album.cue"}) {
+        fs::permissions(dir / f, fs::perms(0644));
+    }
+    Service service(
+        dir, {.config = "[images]\nimport_folders = [\"" + (dir / "import").string() + "\"]\n",
+              .system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
+    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
+           send_member="StartRip"/>
+  </policy>
+)")});
+    for (const char* cue : {"absolute.cue", "dotdot.cue"}) {
+        Shell refused = service.start_rip_gdbus((dir / "import" / cue).string(), "'{}'", kNobody);
+        EXPECT_EQ(gdbus_error(refused), "org.freemkv.Rip1.Error.NotAuthorized") << cue;
+        EXPECT_TRUE(contains(refused.output, "the BIN of ")) << refused.output;
+        EXPECT_TRUE(contains(refused.output, "import folder")) << refused.output;
+    }
+    std::string job = Service::job_of(
+        service.start_rip_gdbus((dir / "import" / "album.cue").string(), "'{}'", kNobody));
+    EXPECT_EQ(service.wait_for_result(job), "ok") << service.get(job, kJob, "ResultReason");
 }
 
 // kill -9 while track 2 is read (the BIN served slowly through faultfs): the next daemon on the

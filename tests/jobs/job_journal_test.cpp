@@ -114,6 +114,8 @@ void expect_same(const JobInfo& a, const JobInfo& b) {
     EXPECT_EQ(a.progress.bytes_done, b.progress.bytes_done);
     EXPECT_EQ(a.created, b.created);
     EXPECT_EQ(a.request.titles, b.request.titles);
+    EXPECT_EQ(a.request.audio, b.request.audio);
+    EXPECT_EQ(a.request.bin_file, b.request.bin_file);
     EXPECT_EQ(a.folder, b.folder);
     EXPECT_EQ(a.released, b.released);
     EXPECT_EQ(a.artifacts, b.artifacts);
@@ -158,11 +160,22 @@ TEST(JobJournal, KeepsEveryFieldAcrossASaveAndALoad) {
     JobInfo queued = job(2, JobState::queued);
     queued.request.drive = "";
     queued.request.source = "/home/someone/Disc with \"quotes\" and \\ ü.iso";
-    journal.save({&ended, &queued});
+    JobInfo album = job(3, JobState::running);
+    album.request.drive = "";
+    album.request.source = "/srv/import/Album.cue";
+    album.request.audio = true;
+    album.request.bin_file = {2049, 1234567};
+    album.artifacts.push_back({ArtifactKind::track, "/library/A/B/01 - T.flac",
+                               ArtifactState::published, 7'000'000, 7'000'000,
+                               "2 uncorrectable read errors; written anyway", 1, 0.03});
+    album.artifacts.push_back({ArtifactKind::playlist, "/library/A/B/B.m3u",
+                               ArtifactState::published, 100, 100, "", 0, 0});
+    journal.save({&ended, &queued, &album});
     auto jobs = journal.load();
-    ASSERT_EQ(jobs.size(), 2u);
+    ASSERT_EQ(jobs.size(), 3u);
     expect_same(jobs[0], ended);
     expect_same(jobs[1], queued);
+    expect_same(jobs[2], album);
     EXPECT_FALSE(std::filesystem::exists(dir / "jobs.toml.corrupt"));
 }
 
