@@ -10,4 +10,11 @@ class AudioError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The disc left the drive (or the image its file system) while it was read: what was finished
+// stays, and ripping it again goes on from there.
+class MediumRemoved : public AudioError {
+  public:
+    using AudioError::AudioError;
+};
+
 }  // namespace freemkv

@@ -173,6 +173,8 @@ std::unique_ptr<CdSource> CdSource::open_drive(const std::string& device) {
     if (source->cdio_ == nullptr) {
         throw AudioError(with_cdio_message(device + ": cannot open the drive"));
     }
+    // O_NONBLOCK: the status must be readable with the tray open.
+    source->status_fd_ = ::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     cdio_hwinfo_t hw{};
     if (cdio_get_hwinfo(source->cdio_, &hw)) {
         source->drive_model_ = safe_text(fmt::format(
@@ -314,9 +316,24 @@ void CdSource::open_image(const std::string& cue_text, const std::filesystem::pa
     }
 }
 
+bool CdSource::medium_present() const {
+    if (bin_fd_ >= 0) {
+        struct stat st {};
+        return ::fstat(bin_fd_, &st) != 0 || static_cast<std::uint64_t>(st.st_size) >= bin_size_;
+    }
+    if (status_fd_ < 0) {
+        return true;
+    }
+    int status = ::ioctl(status_fd_, CDROM_DRIVE_STATUS, CDSL_CURRENT);
+    return status != CDS_NO_DISC && status != CDS_TRAY_OPEN;
+}
+
 CdSource::~CdSource() {
     if (cdio_ != nullptr) {
         cdio_destroy(cdio_);
+    }
+    if (status_fd_ >= 0) {
+        ::close(status_fd_);
     }
     if (bin_fd_ >= 0) {
         ::close(bin_fd_);

@@ -64,6 +64,10 @@ class CdSource {
     int bin_fd() const { return bin_fd_; }
     // Bytes in the BIN (0 for a drive).
     std::uint64_t bin_size() const { return bin_size_; }
+    // False once the disc is known to be gone: the drive reports no disc or an open tray, or the
+    // BIN shrank below its size at open (its medium went away). True when it cannot tell (a
+    // drive that does not answer CDROM_DRIVE_STATUS).
+    bool medium_present() const;
 
   private:
     CdSource() = default;
@@ -74,6 +78,7 @@ class CdSource {
     std::string drive_model_;
     _CdIo* cdio_ = nullptr;
     int bin_fd_ = -1;
+    int status_fd_ = -1;  // a drive's own descriptor, for CDROM_DRIVE_STATUS
     std::uint64_t bin_size_ = 0;
     std::filesystem::path temp_dir_;
     CdToc toc_;

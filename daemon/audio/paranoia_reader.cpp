@@ -30,6 +30,8 @@ using ReadAudio = long (*)(cdrom_drive_t*, void*, lsn_t, long);
 // pointer.
 struct ReadContext {
     TrackReadStats* stats = nullptr;
+    const CdSource* source = nullptr;
+    bool removed = false;  // the medium went away: every read from then on is a stand-in
     int bin_fd = -1;
     ReadAudio drive_read = nullptr;  // the drive's own read function, when not a BIN
     // The samples this read delivers, from the disc's LBA 0: errors outside them (paranoia reads
@@ -169,7 +171,7 @@ long read_bounded(cdrom_drive_t* drive, void* buffer, lsn_t begin, long sectors)
     while (at < sectors) {
         const lsn_t frame = begin + static_cast<lsn_t>(at);
         char* frame_out = out + at * kCdFrameBytes;
-        if (context->given_up.contains(frame)) {
+        if (context->removed || context->given_up.contains(frame)) {
             stand_in(frame_out, frame);
             ++at;
             continue;
@@ -187,6 +189,11 @@ long read_bounded(cdrom_drive_t* drive, void* buffer, lsn_t begin, long sectors)
         }
         const lsn_t bad = begin + static_cast<lsn_t>(at);
         char* bad_out = out + at * kCdFrameBytes;
+        if (!context->source->medium_present()) {
+            // Not a scratch: no retry can help, and the rip must stop, not write zeros.
+            context->removed = true;
+            continue;
+        }
         const bool inside = context->covers_frame(bad) && context->stats != nullptr;
         bool read = false;
         for (int attempt = 1; !read; ++attempt) {
@@ -362,6 +369,7 @@ TrackReadStats ParanoiaReader::read_frames(std::uint32_t first, std::uint32_t fr
 
     ReadContext context;
     context.stats = &stats;
+    context.source = &source_;
     context.bin_fd = source_.bin_fd();
     context.drive_read = state_->drive_read;
     context.first_sample = pos;
@@ -419,6 +427,10 @@ TrackReadStats ParanoiaReader::read_frames(std::uint32_t first, std::uint32_t fr
             std::int16_t* sector = cdio_paranoia_read_limited(state_->paranoia, &count,
                                                               paranoia_retries(options_.retries));
             state_->drain(source_.name());
+            if (context.removed) {
+                throw MediumRemoved(fmt::format("{}: the disc was removed while reading {}",
+                                                source_.name(), what));
+            }
             if (sector == nullptr) {
                 throw AudioError(fmt::format("{}: {}: paranoia cannot read frame {}",
                                              source_.name(), what, pos / kFrameSamples));

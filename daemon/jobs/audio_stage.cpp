@@ -447,6 +447,26 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         set_progress(job, 0, nullptr);
         report(job, true);
         return result;
+    } catch (const MediumRemoved& e) {
+        // The finished tracks stay published and recorded; the one being read is not.
+        int kept = 0;
+        for (Artifact& a : job.artifacts) {
+            if (a.state == ArtifactState::writing) {
+                a.state = ArtifactState::pending;
+                a.bytes_done = 0;
+            }
+            kept += a.kind == ArtifactKind::track && a.state == ArtifactState::published;
+        }
+        set_progress(job, 0, nullptr);
+        report(job, true);
+        RipResult result = RipResult::without_rip(
+            RipOutcome::failed,
+            fmt::format("{}; {} finished track(s) are kept in {}; rip the disc again to go on from "
+                        "there",
+                        e.what(), kept, job.folder.string()),
+            true);
+        result.output = job.folder;
+        return result;
     } catch (const AudioError& e) {
         return RipResult::without_rip(RipOutcome::failed, e.what(), false);
     } catch (const IoError& e) {

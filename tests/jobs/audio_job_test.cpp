@@ -401,6 +401,64 @@ TEST(AudioJob, HiddenTrackOneAudioIsTrackZero) {
     EXPECT_EQ(job.artifacts[1].title, 1);
 }
 
+// The disc leaves the drive in track 3 (its BIN served by faultfs: every read fails and the file
+// shrinks to nothing, as a loop device's medium does): the job fails at once, resumable, with
+// tracks 1 and 2 published and nothing of track 3; with the disc back, ripping it again reads
+// only tracks 3 and 4.
+TEST(AudioJob, ADiscPulledMidAlbumFailsResumableAndGoesOnWhenBack) {
+    FREEMKV_NEED_AUDIO_CD();
+    FREEMKV_REQUIRE_ROOT();
+    test::AudioCd cd;
+    TempDir dir;
+    const fs::path gone = dir / "gone";
+    test::FaultFs drive(cd.bin, "--read-bps 2000000 --eject-file " + gone.string() +
+                                    " --dead-file " + gone.string());
+    const fs::path cue = dir / "disc.cue";
+    {
+        std::string text = read_text(cd.cue);
+        auto at = text.find("FILE \"") + 6;
+        text.replace(at, text.find('"', at) - at, drive.disk().string());
+        write_text(cue, text);
+    }
+    struct PullAt : JobListener {
+        fs::path gone;
+        std::atomic<bool> pulled{false};
+        void on_progress(const JobInfo& j) override {
+            if (j.progress.track == 3 && !pulled.exchange(true)) {
+                write_text(gone, "");
+            }
+        }
+    } pull;
+    pull.gone = gone;
+    JobInfo job;
+    {
+        JobQueue queue(audio_options(dir), &pull);
+        job = rip(queue, cue);
+    }
+    ASSERT_EQ(job.state, JobState::failed);
+    EXPECT_TRUE(job.result->resumable);
+    EXPECT_NE(job.result->reason.find("the disc was removed while reading track 3"),
+              std::string::npos)
+        << job.result->reason;
+    EXPECT_NE(job.result->reason.find("2 finished track(s) are kept"), std::string::npos)
+        << job.result->reason;
+    ASSERT_GE(job.artifacts.size(), 4u);
+    EXPECT_EQ(job.artifacts[0].state, ArtifactState::published);
+    EXPECT_EQ(job.artifacts[1].state, ArtifactState::published);
+    EXPECT_EQ(job.artifacts[2].state, ArtifactState::pending);
+    EXPECT_FALSE(fs::exists(job.artifacts[2].path)) << "no silent track 3 published";
+    const auto track1_mtime = mtime_ns(job.artifacts[0].path);
+
+    fs::remove(gone);
+    Watch watch;
+    JobQueue queue(audio_options(dir), &watch);
+    JobInfo again = rip(queue, cue);
+    ASSERT_EQ(again.state, JobState::done) << again.result->reason;
+    std::lock_guard l(watch.m);
+    EXPECT_EQ(watch.tracks_read, (std::set<int>{3, 4}));
+    EXPECT_EQ(mtime_ns(again.artifacts[0].path), track1_mtime);
+}
+
 // A drive that is no CD drive (the job's source is marked audio by udev, as the udev test rule
 // marks a loop device): the job fails at once with the reason, without grinding.
 TEST(AudioJob, ADriveThatCannotReadAudioFailsFast) {
