@@ -291,11 +291,6 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         const CdToc& toc = source->toc();
         const std::string discid = musicbrainz_disc_id(toc);
         AlbumMeta meta = album_meta(job, toc, discid, settings.audio, stop);
-        for (const CdTrack& t : toc.tracks) {
-            if (!t.audio) {
-                spdlog::info("job {}: track {} is a data track; left out", job.id, t.number);
-            }
-        }
 
         const AlbumNameFields fields{meta.artist, meta.album, discid};
         const fs::path stem = album_file(settings.audio.album_naming, fields, "");

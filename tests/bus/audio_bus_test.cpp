@@ -13,7 +13,9 @@
 #include <fstream>
 
 #include "audio/audio_cd_fixture.hpp"
+#include "audio/canned_album.hpp"
 #include "support/bus_fixture.hpp"
+#include "support/canned_http.hpp"
 #include "support/test_support.hpp"
 
 namespace freemkv {
@@ -174,6 +176,28 @@ TEST(BusAudio, ACueInAnImportFolderMayNotNameABinOutsideIt) {
     std::string job = Service::job_of(
         service.start_rip_gdbus((dir / "import" / "album.cue").string(), "'{}'", kNobody));
     EXPECT_EQ(service.wait_for_result(job), "ok") << service.get(job, kJob, "ResultReason");
+}
+
+// [audio] musicbrainz and accuraterip on, against canned answers on 127.0.0.1: the job on the
+// bus has MusicBrainz's names and says the rip is accurate.
+TEST(BusAudio, TheLookupsNameTheAlbumAndItsVerdictIsOnTheBus) {
+    FREEMKV_NEED_AUDIO_CD();
+    AudioCd cd;
+    TempDir dir;
+    serve_album(dir / "www", cd);
+    fs::create_directories(dir / "server");
+    CannedHttp server(dir / "www", dir / "server");
+    Service service(
+        dir, {.config = "[audio]\nmusicbrainz = true\nmusicbrainz_url = \"" + server.base() +
+                        "\"\naccuraterip = true\naccuraterip_url = \"" + server.base() + "\"\n"});
+    std::string job = Service::job_of(service.start_rip_busctl(cd.cue));
+    ASSERT_EQ(service.wait_for_result(job), "ok") << service.get(job, kJob, "ResultReason");
+    EXPECT_EQ(service.get(job, kJob, "ResultReason"),
+              "accurately ripped (every track matches AccurateRip)");
+    EXPECT_EQ(service.get(job, kJob, "DiscLabel"), kCannedAlbum);
+    EXPECT_EQ(service.get(job, kJob, "OutputPath"),
+              (service.library() / kCannedArtist / kCannedAlbum).string());
+    EXPECT_EQ(server.requests().size(), 2u) << "one lookup each";
 }
 
 // kill -9 while track 2 is read (the BIN served slowly through faultfs): the next daemon on the

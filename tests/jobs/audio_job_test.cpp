@@ -21,6 +21,7 @@
 
 #include "album_rip.hpp"
 #include "audio/audio_cd_fixture.hpp"
+#include "audio/canned_album.hpp"
 #include "cd_source.hpp"
 #include "disc_ids.hpp"
 #include "job_queue.hpp"
@@ -256,55 +257,6 @@ TEST(AudioJob, AFolderThatIsNotTheDiscsIsNeverWrittenInto) {
     EXPECT_EQ(read_text(taken / "01 - Concert A.flac"), "the user's own file");
 }
 
-// The MusicBrainz answer for the test disc: another album name, artist and track titles.
-std::string musicbrainz_answer(const std::string& discid) {
-    nlohmann::json tracks = nlohmann::json::array();
-    for (int n = 1; n <= kTracks; ++n) {
-        tracks.push_back({{"position", n},
-                          {"title", fmt::format("Étude {}", n)},
-                          {"artist-credit", {{{"name", "Ensemble Test"}, {"joinphrase", ""}}}}});
-    }
-    nlohmann::json doc = {
-        {"id", discid},
-        {"releases",
-         {{{"id", "0d4b2d1e-7c4b-4f1e-9c7b-2f5a3b6c8d01"},
-           {"title", "Canned Works"},
-           {"date", "2021-03-04"},
-           {"artist-credit", {{{"name", "Ensemble Test"}, {"joinphrase", ""}}}},
-           {"media", {{{"position", 1}, {"discs", {{{"id", discid}}}}, {"tracks", tracks}}}}}}}};
-    return doc.dump();
-}
-
-void put_le32(std::string& out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) {
-        out += static_cast<char>((v >> (8 * i)) & 0xff);
-    }
-}
-
-// A dBAR entry with one pressing whose v2 CRCs are `crcs`, confidence 7 each.
-std::string dbar(const AccurateRipDiscId& id, const std::vector<std::uint32_t>& crcs) {
-    std::string out(1, static_cast<char>(crcs.size()));
-    put_le32(out, id.id1);
-    put_le32(out, id.id2);
-    put_le32(out, id.cddb);
-    for (std::uint32_t crc : crcs) {
-        out += static_cast<char>(7);
-        put_le32(out, crc);
-        put_le32(out, 0);
-    }
-    return out;
-}
-
-// The v2 checksums a rip recorded in its album state.
-std::vector<std::uint32_t> recorded_v2(const fs::path& folder) {
-    auto state = nlohmann::json::parse(read_text(folder / kAlbumStateFile));
-    std::vector<std::uint32_t> crcs;
-    for (int n = 1; n <= kTracks; ++n) {
-        crcs.push_back(state["tracks"][std::to_string(n)]["ar_v2"].get<std::uint32_t>());
-    }
-    return crcs;
-}
-
 // [audio] musicbrainz and accuraterip on, against canned answers from 127.0.0.1: the names come
 // from MusicBrainz (folder, files, tags), and the job says the rip is accurate. With one CRC
 // wrong in the database, it says which did not match; with the server gone, the rip still
@@ -313,30 +265,10 @@ TEST(AudioJob, OnlineLookupsNameTheAlbumAndVerifyTheRip) {
     FREEMKV_NEED_AUDIO_CD();
     test::AudioCd cd;
     TempDir dir;
-    const CdToc toc = CdSource::open_cue(cd.cue)->toc();
-    const std::string discid = musicbrainz_disc_id(toc);
-    const AccurateRipDiscId ar_id = accuraterip_disc_id(toc);
-
-    // Our checksums, from a rip without lookups.
-    QueueOptions offline = audio_options(dir);
-    offline.library = dir / "offline";
-    std::vector<std::uint32_t> crcs;
-    {
-        JobQueue queue(offline);
-        JobInfo job = rip(queue, cd.cue);
-        ASSERT_EQ(job.state, JobState::done) << job.result->reason;
-        crcs = recorded_v2(job.folder);
-    }
-
-    const fs::path www = dir / "www";
-    fs::create_directories(www / "ws" / "2" / "discid");
-    write_text(www / "ws" / "2" / "discid" / discid, musicbrainz_answer(discid));
-    const fs::path entry = www / "accuraterip" / accuraterip_path(ar_id);
-    fs::create_directories(entry.parent_path());
-    write_text(entry, dbar(ar_id, crcs));
-
+    const std::string discid = musicbrainz_disc_id(CdSource::open_cue(cd.cue)->toc());
+    test::serve_album(dir / "www", cd);
     fs::create_directories(dir / "server");
-    test::CannedHttp server(www, dir / "server");
+    test::CannedHttp server(dir / "www", dir / "server");
     QueueOptions online = audio_options(dir);
     online.audio.musicbrainz = true;
     online.audio.musicbrainz_url = server.base();
@@ -355,7 +287,7 @@ TEST(AudioJob, OnlineLookupsNameTheAlbumAndVerifyTheRip) {
         EXPECT_NE(tags.find("ALBUM=Canned Works\n"), std::string::npos) << tags;
         EXPECT_NE(tags.find("TITLE=Étude 1\n"), std::string::npos) << tags;
         EXPECT_NE(tags.find("MUSICBRAINZ_DISCID=" + discid), std::string::npos) << tags;
-        EXPECT_NE(tags.find("MUSICBRAINZ_ALBUMID=0d4b2d1e-7c4b-4f1e-9c7b-2f5a3b6c8d01"),
+        EXPECT_NE(tags.find(std::string("MUSICBRAINZ_ALBUMID=") + test::kCannedRelease),
                   std::string::npos)
             << tags;
         std::string log = read_text(job.folder / "Canned Works.log");
@@ -363,8 +295,7 @@ TEST(AudioJob, OnlineLookupsNameTheAlbumAndVerifyTheRip) {
     }
 
     // One track's CRC differs in the database.
-    crcs[2] ^= 1;
-    write_text(entry, dbar(ar_id, crcs));
+    test::serve_album(dir / "www", cd, 3);
     online.library = dir / "library2";
     {
         JobQueue queue(online);
@@ -457,6 +388,46 @@ TEST(AudioJob, ADiscPulledMidAlbumFailsResumableAndGoesOnWhenBack) {
     std::lock_guard l(watch.m);
     EXPECT_EQ(watch.tracks_read, (std::set<int>{3, 4}));
     EXPECT_EQ(mtime_ns(again.artifacts[0].path), track1_mtime);
+}
+
+// Two frames of track 2 that never read (faultfs answers EIO): the job ends ok-with-errors, track
+// 2 is published with its error and the audio it lost on its artifact, the others are clean.
+TEST(AudioJob, ATrackWithReadErrorsEndsTheJobOkWithErrors) {
+    FREEMKV_NEED_AUDIO_CD();
+    FREEMKV_REQUIRE_ROOT();
+    test::AudioCd cd;
+    TempDir dir;
+    const auto& two = cd.truth["tracks"][1];
+    const std::uint64_t bad = (two["start"].get<std::uint64_t>() + 150) * kCdFrameBytes;
+    test::FaultFs scratched(cd.bin, fmt::format("--read-only --eio {}:{}", bad, 2 * kCdFrameBytes));
+    const fs::path cue = dir / "scratched.cue";
+    {
+        std::string text = read_text(cd.cue);
+        auto at = text.find("FILE \"") + 6;
+        text.replace(at, text.find('"', at) - at, scratched.disk().string());
+        write_text(cue, text);
+    }
+    QueueOptions options = audio_options(dir);
+    options.audio.retries = 1;
+    JobQueue queue(options);
+    JobInfo job = rip(queue, cue);
+    ASSERT_EQ(job.state, JobState::done) << job.result->reason;
+    EXPECT_EQ(job.result->outcome, RipOutcome::ok_with_errors);
+    EXPECT_EQ(job.result->reason, "1 track(s) with uncorrectable read errors (see Test Tones.log)");
+    for (int i = 0; i < kTracks; ++i) {
+        const Artifact& a = job.artifacts[static_cast<std::size_t>(i)];
+        SCOPED_TRACE(a.path.string());
+        EXPECT_EQ(a.state, ArtifactState::published);
+        if (a.title == 2) {
+            EXPECT_NE(a.error.find("uncorrectable read errors; written anyway"), std::string::npos)
+                << a.error;
+            EXPECT_DOUBLE_EQ(a.seconds_lost, 2.0 / kCdFramesPerSecond);
+        } else {
+            EXPECT_EQ(a.error, "");
+            EXPECT_EQ(a.seconds_lost, 0);
+        }
+    }
+    EXPECT_EQ(job.result->unreadable_sectors, 2u);
 }
 
 // A drive that is no CD drive (the job's source is marked audio by udev, as the udev test rule
