@@ -130,6 +130,36 @@ TEST(BusAudio, FreemkvctlRipHandsTheCueAndItsBinOverOpen) {
         << bin_by_path;
 }
 
+// The Debian 12 home on the system bus: a 0700 directory the daemon's user cannot enter. Its owner
+// rips the cue sheet there with freemkvctl, which hands the cue and its BIN over open; by path the
+// daemon may not have them.
+TEST(BusAudio, ACueInAPrivateHomeHandedOverOpenOnTheSystemBus) {
+    FREEMKV_NEED_AUDIO_CD();
+    FREEMKV_REQUIRE_ROOT();
+    AudioCd cd;
+    TempDir dir;
+    fs::path home = dir / "home";
+    fs::create_directory(home);
+    fs::copy_file(cd.cue, home / "album.cue");
+    fs::copy_file(cd.bin, home / cd.bin.filename());  // the name the cue gives
+    for (const fs::path& p : {home, home / "album.cue", home / cd.bin.filename()}) {
+        ASSERT_EQ(::chown(p.c_str(), 1, 1), 0);  // the user "daemon", our caller
+    }
+    fs::permissions(home, fs::perms(0700));
+    Service service(dir, as_nobody(dir, true));
+
+    Shell by_path = service.start_rip_gdbus((home / "album.cue").string(), "'{}'", kDaemonUser);
+    EXPECT_EQ(gdbus_error(by_path), "org.freemkv.Rip1.Error.NotAuthorized") << by_path.output;
+
+    Shell rip = sh(service.shell_env() + " " + kDaemonUser +
+                   " " FREEMKV_CTL " --system rip --wait " + quote((home / "album.cue").string()));
+    ASSERT_EQ(rip.status, 0) << rip.output << service.daemon().output();
+    std::string job = rip.output.substr(0, rip.output.find('\n'));
+    EXPECT_EQ(service.get(job, kJob, "StartedByUid"), "1");
+    EXPECT_EQ(service.get(job, kJob, "Result"), "ok");
+    EXPECT_TRUE(fs::is_regular_file(service.library() / kAlbum / "03 - Noise.flac"));
+}
+
 // On the system bus a cue sheet in an import folder is ripped for anyone allowed to rip, but its
 // BIN must pass the same rules: a cue that names a file outside the import folders (by an
 // absolute path, or by "..") is refused, and the file is never read.

@@ -1101,40 +1101,6 @@ TEST(SystemBus, ImagePathsOnlyFromRootOrInsideAnImportFolder) {
     EXPECT_EQ(service.wait_for_result(root_job), "ok");
 }
 
-// The daemon as user nobody, as the unit runs it as user freemkvd: its library and state
-// directories are nobody's, and the bus lets nobody own the name and user daemon call StartRip.
-// `hide_proc`: in a mount namespace of its own whose /proc shows it no other user's processes
-// (hidepid=invisible, what the unit's ProtectProc=invisible does).
-Service::Setup as_nobody(const TempDir& dir, bool hide_proc) {
-    fs::permissions(dir.path(), fs::perms(0755));
-    for (const char* owned : {"library", "state"}) {
-        fs::create_directory(dir / owned);
-        if (::chown((dir / owned).c_str(), 65534, 65534) != 0) {
-            throw std::system_error(errno, std::generic_category(), "chown");
-        }
-    }
-    std::vector<std::string> launcher = {"setpriv", "--reuid=nobody", "--regid=nogroup",
-                                         "--clear-groups"};
-    if (hide_proc) {
-        launcher.insert(launcher.begin(),
-                        {"unshare", "--mount", "--propagation", "private", "sh", "-c",
-                         "mount -t proc -o hidepid=invisible proc /proc && exec \"$@\"", "sh"});
-    }
-    return {.system_bus_config = write_system_bus_config(dir, R"(  <policy user="nobody">
-    <allow own="org.freemkv.Rip1"/>
-  </policy>
-  <policy user="daemon">
-    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
-           send_member="StartRip"/>
-    <allow send_destination="org.freemkv.Rip1" send_interface="org.freemkv.Rip1.Manager"
-           send_member="StartRipImage"/>
-  </policy>
-)"),
-            .launcher = launcher};
-}
-
-constexpr const char* kDaemonUser = "setpriv --reuid=daemon --regid=daemon --clear-groups";
-
 TEST(SystemBus, CallersUidComesFromTheBusEvenWhenTheDaemonCannotSeeTheirProcesses) {
     FREEMKV_REQUIRE_ROOT();
     TempDir dir;
