@@ -75,26 +75,38 @@ std::map<std::string, std::int32_t> drive_offsets(const ConfigValue& v) {
     return offsets;
 }
 
-// The track and album templates together (each is valid on its own): the album's folder (the
-// album template's directory) is not the library itself, tracks get names of their own, and
-// every track lies inside the album's folder. Throws std::invalid_argument.
-void check_audio_naming(const AudioOptions& audio) {
-    AlbumNameFields sample{"Artist", "Album", "discid"};
-    fs::path album = album_file(audio.album_naming, sample, "");
-    if (album.parent_path().empty()) {
+// The album template names a folder for the album (its directory), not the library itself.
+// Throws std::invalid_argument.
+void check_album_naming(const AudioOptions& audio) {
+    if (album_file(audio.album_naming, {"Artist", "Album", "discid"}, "").parent_path().empty()) {
         throw std::invalid_argument(
             "album_naming must name a folder for the album, e.g. \"{artist}/{album}/{album}\"");
     }
-    fs::path track = track_file(audio.naming, sample, 1, "Title");
-    if (track == track_file(audio.naming, sample, 2, "Title")) {
-        throw std::invalid_argument("naming must tell the tracks apart: use {track} or {track:02}");
-    }
-    fs::path inside = track.lexically_relative(album.parent_path());
-    if (inside.empty() || *inside.begin() == "..") {
-        throw std::invalid_argument(
-            fmt::format("a track ('{}') must lie inside the album's folder ('{}', from "
-                        "album_naming)",
-                        track.string(), album.parent_path().string()));
+}
+
+// The track template with the album's: tracks get names of their own, also with names so long
+// that they are cut, and every track lies inside the album's folder. Throws
+// std::invalid_argument.
+void check_track_naming(const AudioOptions& audio) {
+    const std::string long_name(300, 'x');
+    for (const bool cut : {false, true}) {
+        const AlbumNameFields sample = cut ? AlbumNameFields{long_name, long_name, "discid"}
+                                           : AlbumNameFields{"Artist", "Album", "discid"};
+        const std::string title = cut ? long_name : "Title";
+        fs::path album = album_file(audio.album_naming, sample, "");
+        fs::path track = track_file(audio.naming, sample, 1, title);
+        if (track == track_file(audio.naming, sample, 2, title)) {
+            throw std::invalid_argument(
+                "naming must tell the tracks apart: use {track} or {track:02}, early enough that "
+                "a long name does not cut it off");
+        }
+        fs::path inside = track.lexically_relative(album.parent_path());
+        if (inside.empty() || *inside.begin() == "..") {
+            throw std::invalid_argument(
+                fmt::format("a track ('{}') must lie inside the album's folder ('{}', from "
+                            "album_naming)",
+                            track.string(), album.parent_path().string()));
+        }
     }
 }
 
@@ -403,11 +415,12 @@ class Parser {
     }
 
     void check_audio(const Config& c) const {
+        std::string key = "audio.album_naming";
         try {
-            check_audio_naming(c.jobs.audio);
+            check_album_naming(c.jobs.audio);
+            key = seen_.contains("audio.naming") ? "audio.naming" : "audio.album_naming";
+            check_track_naming(c.jobs.audio);
         } catch (const std::invalid_argument& e) {
-            std::string key =
-                seen_.contains("audio.naming") ? "audio.naming" : "audio.album_naming";
             throw ConfigError(file_, line_of(key), key, e.what());
         }
     }

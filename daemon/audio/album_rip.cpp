@@ -96,10 +96,19 @@ class AlbumState {
         save();
     }
 
+    // Every track, the cue, log and playlist are written: the album is finished.
+    void mark_complete() {
+        complete_ = true;
+        save();
+    }
+
   private:
     void save() const {
         json doc;
         doc["discid"] = discid_;
+        if (complete_) {
+            doc["complete"] = true;
+        }
         json tracks = json::object();
         for (const auto& [number, k] : tracks_) {
             json t;
@@ -126,6 +135,7 @@ class AlbumState {
 
     fs::path path_;
     std::string discid_;
+    bool complete_ = false;
     std::map<int, KeptTrack> tracks_;
 };
 
@@ -482,6 +492,7 @@ AlbumResult rip_album(const CdSource& source, const AlbumMeta& meta, const fs::p
     write_file_atomically(result.cue, cue_sheet(toc, cue));
     write_file_atomically(result.log, rip_log(toc, log));
     write_file_atomically(result.m3u, m3u_playlist(playlist));
+    state.mark_complete();
     return result;
 }
 

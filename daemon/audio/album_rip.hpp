@@ -13,7 +13,9 @@
 // file changed size is ripped again. A file the state does not record is never overwritten: the
 // rip fails with AudioError naming it (another disc's album of the same name, a user's file, or
 // this rip's track published just before a crash, between the rename and the state write). A
-// stop or crash mid-track leaves only its ".part", overwritten next time.
+// stop or crash mid-track leaves only its ".part", overwritten next time. Once the cue, log and
+// playlist are written the state says "complete": true, so that a caller can tell a finished
+// album (not to be ripped into again: its tracks may have been edited) from an unfinished one.
 //
 // Read errors: a track with uncorrectable errors (paranoia skips or read errors) is still
 // written, tagged FREEMKV_READ_ERRORS=<count> (in the FLAC's padding), reported in the log, and

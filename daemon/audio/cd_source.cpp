@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -99,18 +100,43 @@ struct CueFile {
     std::string type;
 };
 
+// What libcdio may see of a cue sheet: the commands that describe the disc. Anything else is left
+// out; CDTEXTFILE would have libcdio open a path of the cue's choosing with the daemon's rights
+// (and hang on a FIFO), so a cue with it is refused.
+bool describes_the_disc(const std::string& keyword) {
+    static const std::set<std::string, std::less<>> known = {
+        "ARRANGER",   "CATALOG", "COMPOSER",  "DISC_ID",   "FLAGS",  "GENRE",  "INDEX",
+        "ISRC",       "MESSAGE", "PERFORMER", "POSTGAP",   "PREGAP", "REM",    "SIZE_INFO",
+        "SONGWRITER", "TITLE",   "TOC_INFO1", "TOC_INFO2", "TRACK",  "UPC_EAN"};
+    return known.contains(keyword);
+}
+
 // The cue's FILE lines, and the cue with them rewritten to `disc.bin`.
 std::vector<CueFile> rewrite_files(const std::string& cue, std::string& rewritten) {
     std::vector<CueFile> files;
     std::istringstream in(cue);
     std::string line;
     while (std::getline(in, line)) {
-        std::size_t at = line.find_first_not_of(" \t");
-        if (at == std::string::npos || line.compare(at, 5, "FILE ") != 0) {
-            rewritten += line + "\n";
+        std::size_t at = line.find_first_not_of(" \t\r\xEF\xBB\xBF");
+        if (at == std::string::npos) {
+            rewritten += "\n";
             continue;
         }
-        std::size_t p = line.find_first_not_of(" \t", at + 5);
+        std::size_t keyword_end = line.find_first_of(" \t\r", at);
+        std::string keyword =
+            line.substr(at, keyword_end == std::string::npos ? keyword_end : keyword_end - at);
+        if (keyword == "CDTEXTFILE") {
+            throw std::invalid_argument(
+                "CDTEXTFILE is not read (it names another file); put the CD-TEXT in the cue");
+        }
+        if (keyword != "FILE") {
+            if (describes_the_disc(keyword)) {
+                rewritten += line + "\n";
+            }
+            continue;
+        }
+        at += 4;  // FILE, then its name (quoted or not) and type, as below
+        std::size_t p = line.find_first_not_of(" \t", at);
         CueFile file;
         if (p != std::string::npos && line[p] == '"') {
             std::size_t end = line.find('"', p + 1);

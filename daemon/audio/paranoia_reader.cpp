@@ -90,9 +90,10 @@ void count(long position, paranoia_cb_mode_t mode) {
     }
 }
 
-// Reads `frames` frames at `first` from the BIN; false on a read error. Past its end (a BIN cut
-// short inside its last frame) the frames are zeros.
-bool pread_frames(int fd, char* out, lsn_t first, long frames) {
+// Reads `frames` frames at `first` from the BIN; false on a read error, and on an end of file
+// before `size`, its size when it was opened (the file shrank: its medium went away). Past `size`
+// (a BIN cut short inside its last frame) the frames are zeros.
+bool pread_frames(int fd, char* out, lsn_t first, long frames, std::uint64_t size) {
     std::size_t want = static_cast<std::size_t>(frames) * kCdFrameBytes;
     std::size_t done = 0;
     off_t offset = static_cast<off_t>(first) * kCdFrameBytes;
@@ -105,6 +106,10 @@ bool pread_frames(int fd, char* out, lsn_t first, long frames) {
             return false;
         }
         if (n == 0) {
+            if (static_cast<std::uint64_t>(offset) + done < size) {
+                errno = ENODATA;
+                return false;
+            }
             break;
         }
         done += static_cast<std::size_t>(n);
@@ -113,10 +118,16 @@ bool pread_frames(int fd, char* out, lsn_t first, long frames) {
     return true;
 }
 
+// A failed read's errno that says the medium is gone rather than a frame unreadable.
+bool medium_gone(int error) {
+    return error == ENOMEDIUM || error == ENODEV || error == ENXIO || error == ESTALE ||
+           error == ENOTCONN || error == ENODATA;
+}
+
 bool read_run(const ReadContext& context, cdrom_drive_t* drive, char* out, lsn_t first,
               long frames) {
     if (context.bin_fd >= 0) {
-        return pread_frames(context.bin_fd, out, first, frames);
+        return pread_frames(context.bin_fd, out, first, frames, context.source->bin_size());
     }
     return context.drive_read(drive, out, first, frames) == frames;
 }
@@ -183,13 +194,16 @@ long read_bounded(cdrom_drive_t* drive, void* buffer, lsn_t begin, long sectors)
         }
         auto started = std::chrono::steady_clock::now();
         const long good = good_prefix(*context, drive, frame_out, frame, run);
+        const int read_error = errno;
         at += good;
         if (good == run) {
             continue;
         }
         const lsn_t bad = begin + static_cast<lsn_t>(at);
         char* bad_out = out + at * kCdFrameBytes;
-        if (!context->source->medium_present()) {
+        // A drive's read function may leave errno from another call: only ENOMEDIUM is its own.
+        const bool gone = context->bin_fd >= 0 ? medium_gone(read_error) : read_error == ENOMEDIUM;
+        if (gone || !context->source->medium_present()) {
             // Not a scratch: no retry can help, and the rip must stop, not write zeros.
             context->removed = true;
             continue;
@@ -428,8 +442,8 @@ TrackReadStats ParanoiaReader::read_frames(std::uint32_t first, std::uint32_t fr
                                                               paranoia_retries(options_.retries));
             state_->drain(source_.name());
             if (context.removed) {
-                throw MediumRemoved(fmt::format("{}: the disc was removed while reading {}",
-                                                source_.name(), what));
+                throw MediumRemoved(
+                    fmt::format("{}: the disc was removed while reading {}", source_.name(), what));
             }
             if (sector == nullptr) {
                 throw AudioError(fmt::format("{}: {}: paranoia cannot read frame {}",

@@ -132,9 +132,13 @@ CheckedImage image_path_request(const std::string& source, uid_t caller, bool sy
         std::filesystem::path bin;
         try {
             UniqueFd cue(::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+            struct stat st {};
             if (!cue) {
                 fail(api::error_not_authorized,
                      source + ": freemkvd may not read it: " + std::strerror(errno));
+            }
+            if (::fstat(cue.get(), &st) != 0 || FileId{st.st_dev, st.st_ino} != checked.file) {
+                fail(api::error_failed, source + ": changed while it was checked; ask again");
             }
             bin = cue_bin_path(read_cue_sheet(cue.get(), source), real.parent_path(), source);
         } catch (const AudioError& e) {

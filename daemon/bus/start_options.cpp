@@ -1,7 +1,11 @@
 #include "start_options.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 
 #include "errors.hpp"
 
@@ -53,7 +57,13 @@ StartOptions parse_start_options(const std::string& method,
                                                   "file opened for reading (h), got '" +
                                                   value.peekValueType() + "'");
             }
-            parsed.bin = std::make_shared<UniqueFd>(value.get<sdbus::UnixFd>().release());
+            // Our own copy, close-on-exec (sdbus's is a plain dup).
+            sdbus::UnixFd fd = value.get<sdbus::UnixFd>();
+            parsed.bin = std::make_shared<UniqueFd>(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+            if (!*parsed.bin) {
+                fail(api::error_failed,
+                     method + ": cannot keep the 'bin' descriptor: " + std::strerror(errno));
+            }
         } else {
             fail(api::error_invalid_args,
                  method + ": unknown option '" + key +

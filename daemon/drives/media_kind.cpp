@@ -35,7 +35,12 @@ MediaKind media_kind(const std::map<std::string, std::string>& props) {
     if (value(props, "ID_CDROM_MEDIA_STATE") == "blank") {
         return MediaKind::blank;
     }
-    if (is_cd(props) && count(props, "ID_CDROM_MEDIA_TRACK_COUNT_AUDIO") > 0) {
+    // Audio tracks, and no data track in the same session: an audio CD, or an enhanced CD (its
+    // data in a second session). A mixed-mode CD (a data track, then audio, in one session: old
+    // games) is imaged, or its data would be lost.
+    if (is_cd(props) && count(props, "ID_CDROM_MEDIA_TRACK_COUNT_AUDIO") > 0 &&
+        (count(props, "ID_CDROM_MEDIA_TRACK_COUNT_DATA") == 0 ||
+         count(props, "ID_CDROM_MEDIA_SESSION_COUNT") > 1)) {
         return MediaKind::audio_cd;
     }
     return MediaKind::data;

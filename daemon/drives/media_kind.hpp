@@ -10,8 +10,9 @@
 namespace freemkv {
 
 enum class MediaKind {
-    data,      // sectors to rip into an image: a DVD, a BD, a CD of data tracks only
-    audio_cd,  // a CD with audio tracks (an enhanced CD's data track is left out)
+    data,      // sectors to rip into an image: a DVD, a BD, a CD with a data track in the session
+               // of its audio (mixed mode)
+    audio_cd,  // a CD with audio tracks (an enhanced CD's data session is left out)
     blank,     // nothing written yet
 };
 

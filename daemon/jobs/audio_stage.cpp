@@ -104,18 +104,34 @@ std::unique_ptr<CdSource> open_source(const JobRequest& request) {
     return CdSource::open_cue_fds(cue.get(), bin.get(), name);
 }
 
-// The disc ID in the album state file of `folder`, "" when it has none or cannot be read.
-std::string state_discid(const fs::path& folder) {
+// What an album folder's state file (album_rip.hpp) records: whose it is, whether it is finished,
+// and the tracks written so far. Empty when there is none or it cannot be read.
+struct AlbumStateInfo {
+    std::string discid;
+    bool complete = false;
+    std::map<int, std::pair<fs::path, std::uint64_t>> tracks;  // number -> file, size
+};
+
+AlbumStateInfo album_state(const fs::path& folder) {
+    AlbumStateInfo info;
     std::ifstream in(folder / kAlbumStateFile);
     if (!in) {
-        return {};
+        return info;
     }
     try {
         auto doc = nlohmann::json::parse(in);
-        return doc.at("discid").get<std::string>();
+        info.discid = doc.at("discid").get<std::string>();
+        info.complete = doc.value("complete", false);
+        for (const auto& [number, t] : doc.at("tracks").items()) {
+            if (t.contains("file")) {
+                info.tracks[std::stoi(number)] = {t.at("file").get<std::string>(),
+                                                  t.at("size").get<std::uint64_t>()};
+            }
+        }
     } catch (const std::exception&) {
         return {};
     }
+    return info;
 }
 
 // No file in `folder` (at any depth) but unfinished ".part" ones: what a rip stopped in its first
@@ -143,8 +159,11 @@ fs::path choose_folder(const fs::path& base, const std::string& discid, OnExists
         if (ec) {
             throw AudioError(fmt::format("{}: {}", folder.string(), ec.message()));
         }
-        bool ours = !exists || state_discid(folder) == discid ||
-                    (fs::is_directory(folder, ec) && only_parts(folder));
+        // This disc's unfinished album is resumed; a finished one is left as it is (its tracks
+        // may have been tagged or edited since): ripping the disc again makes a new folder.
+        AlbumStateInfo state = exists ? album_state(folder) : AlbumStateInfo{};
+        bool ours = !exists || (state.discid == discid && !state.complete) ||
+                    (state.discid.empty() && fs::is_directory(folder, ec) && only_parts(folder));
         if (ours && claim(folder)) {
             return folder;
         }
@@ -297,17 +316,32 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         const fs::path base = settings.library / stem.parent_path();
         job.label = meta.album.empty() ? "Audio CD " + discid : meta.album;
         job.identity = "audio-cd:" + discid;
-        job.folder = choose_folder(base, discid, settings.on_exists, claim);
+        // A job run again (the daemon restarted) goes on in its own folder, whatever the names
+        // say this time (a MusicBrainz lookup that failed now, or answers otherwise).
+        const fs::path earlier = job.folder;
+        AlbumStateInfo state = earlier.empty() ? AlbumStateInfo{} : album_state(earlier);
+        job.folder = state.discid == discid && !state.complete && claim(earlier)
+                         ? earlier
+                         : choose_folder(base, discid, settings.on_exists, claim);
         job.output = job.folder;
+        state = album_state(job.folder);
+        if (state.discid != discid) {
+            state = {};
+        }
 
         AlbumNaming naming;
         naming.album_stem = stem.filename();
         // Every track's file and PCM bytes; the hidden track one audio, if any, as track 0.
         std::map<int, std::pair<fs::path, std::uint64_t>> tracks;
+        // A track the album's state records keeps its file: rip_album keeps it only under that
+        // name, and the names may have changed since.
         auto add = [&](int number, const std::string& title, std::uint64_t bytes) {
-            fs::path file = track_file(settings.audio.naming, fields, number, title)
-                                .lexically_relative(stem.parent_path());
-            if (file.empty() || *file.begin() == "..") {
+            auto recorded = state.tracks.find(number);
+            fs::path file = recorded != state.tracks.end()
+                                ? recorded->second.first.lexically_normal()
+                                : track_file(settings.audio.naming, fields, number, title)
+                                      .lexically_relative(stem.parent_path());
+            if (file.empty() || file.is_absolute() || *file.begin() == "..") {
                 throw AudioError(fmt::format(
                     "[audio] naming puts track {} outside the album's folder ({}); the track "
                     "template must lie inside album_naming's folder",
@@ -328,11 +362,20 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
 
         job.artifacts.clear();
         for (const auto& [number, track] : tracks) {
-            job.artifacts.push_back(Artifact{.kind = ArtifactKind::track,
-                                             .path = job.folder / track.first,
-                                             .state = ArtifactState::pending,
-                                             .bytes_total = track.second,
-                                             .title = number});
+            Artifact a{.kind = ArtifactKind::track,
+                       .path = job.folder / track.first,
+                       .state = ArtifactState::pending,
+                       .bytes_total = track.second,
+                       .title = number};
+            // Kept from the earlier run, by rip_album's own rule (the recorded file, its size).
+            auto recorded = state.tracks.find(number);
+            std::error_code ec;
+            if (recorded != state.tracks.end() &&
+                fs::file_size(a.path, ec) == recorded->second.second && !ec) {
+                a.state = ArtifactState::published;
+                a.bytes_done = a.bytes_total;
+            }
+            job.artifacts.push_back(a);
         }
         set_progress(job, 0, nullptr);
         report(job, true);
@@ -366,7 +409,10 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
                 bool journal = false;
                 if (p.track != current) {
                     if (Artifact* previous = track_artifact(job, current)) {
-                        previous->state = ArtifactState::published;
+                        std::error_code ec;
+                        // A silent hidden track one audio was left out: no file.
+                        previous->state = fs::exists(previous->path, ec) ? ArtifactState::published
+                                                                         : ArtifactState::deleted;
                         previous->bytes_done = previous->bytes_total;
                         read_before += previous->bytes_total;
                     }
@@ -466,7 +512,17 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         return RipResult::without_rip(RipOutcome::failed, e.what(), false);
     } catch (const IoError& e) {
         // Finished tracks stay; the rest resumes once the storage is fixed.
-        return RipResult::without_rip(RipOutcome::failed, e.what(), true);
+        for (Artifact& a : job.artifacts) {
+            if (a.state == ArtifactState::writing) {
+                a.state = ArtifactState::pending;
+                a.bytes_done = 0;
+            }
+        }
+        set_progress(job, 0, nullptr);
+        report(job, true);
+        RipResult result = RipResult::without_rip(RipOutcome::failed, e.what(), true);
+        result.output = job.folder;
+        return result;
     } catch (const std::exception& e) {
         return RipResult::without_rip(RipOutcome::failed, source_name + ": " + e.what(), false);
     }

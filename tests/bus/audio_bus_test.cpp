@@ -105,6 +105,14 @@ TEST(BusAudio, FreemkvctlRipHandsTheCueAndItsBinOverOpen) {
     EXPECT_TRUE(contains(without_bin, "org.freemkv.Rip1.Error.InvalidArgs: ")) << without_bin;
     EXPECT_TRUE(contains(without_bin, "needs its BIN file handed over too")) << without_bin;
 
+    // A cue sheet that names another file for libcdio to open (CD-TEXT from a file): refused.
+    fs::path cdtextfile = dir / "cdtextfile.cue";
+    std::ofstream(cdtextfile) << "CDTEXTFILE \"/etc/shadow\"\n" << slurp(cd.cue);
+    fs::copy_file(cd.bin, dir / cd.bin.filename());
+    Shell cdtext = service.start_rip_gdbus(cdtextfile.string());
+    EXPECT_EQ(gdbus_error(cdtext), "org.freemkv.Rip1.Error.InvalidArgs") << cdtext.output;
+    EXPECT_TRUE(contains(cdtext.output, "CDTEXTFILE is not read")) << cdtext.output;
+
     // A cue sheet whose FILE line is not one BINARY file: refused when asked, naming the cue.
     fs::path bad = dir / "two-files.cue";
     std::ofstream(bad) << "FILE \"a.bin\" BINARY\nFILE \"b.bin\" BINARY\n";

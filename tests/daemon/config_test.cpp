@@ -515,7 +515,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "the album's folder ('Artist/Album', from album_naming)"},
         BadCase{"AudioTracksNotApart", "[audio]\nnaming = \"{artist}/{album}/{title}\"\n",
                 "test.toml:2: audio.naming: naming must tell the tracks apart: use {track} or "
-                "{track:02}"},
+                "{track:02}, early enough that a long name does not cut it off"},
+        BadCase{"AudioTrackNumberCutOff",
+                "[audio]\nnaming = \"{artist}/{album}/{title} {album} {track}\"\n",
+                "test.toml:2: audio.naming: naming must tell the tracks apart: use {track} or "
+                "{track:02}, early enough that a long name does not cut it off"},
+        BadCase{"AudioAlbumNamingBlamedWithBothSet",
+                "[audio]\nnaming = \"{album}/{track} {title}\"\nalbum_naming = \"{album}\"\n",
+                "test.toml:3: audio.album_naming: album_naming must name a folder for the album, "
+                "e.g. \"{artist}/{album}/{album}\""},
         BadCase{"AudioAlbumInLibraryRoot", "[audio]\nalbum_naming = \"{album}\"\n",
                 "test.toml:2: audio.album_naming: album_naming must name a folder for the album, "
                 "e.g. \"{artist}/{album}/{album}\""},

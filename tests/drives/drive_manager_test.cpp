@@ -306,7 +306,9 @@ TEST(DriveManager, AnAudioCdGetsAnAudioJob) {
     }
     EXPECT_EQ(rig.jobs().size(), 1u) << "udev re-announced the same disc";
 
-    rig.manager.on_event(cd("sr1", 10, 1), true);
+    Drive enhanced = cd("sr1", 10, 1);
+    enhanced.properties["ID_CDROM_MEDIA_SESSION_COUNT"] = "2";
+    rig.manager.on_event(enhanced, true);
     ASSERT_EQ(rig.jobs().size(), 2u);
     EXPECT_TRUE(rig.jobs()[1].request.audio) << "an enhanced CD rips its audio";
 
@@ -330,7 +332,11 @@ TEST(DriveManager, ABlankDiscIsIgnored) {
 
 TEST(DriveManager, MediaKindFromUdev) {
     EXPECT_EQ(media_kind(cd("sr0", 12, 0).properties), MediaKind::audio_cd);
-    EXPECT_EQ(media_kind(cd("sr0", 10, 1).properties), MediaKind::audio_cd);
+    // Mixed mode (data and audio in one session) is imaged; enhanced (a second session) is audio.
+    EXPECT_EQ(media_kind(cd("sr0", 10, 1).properties), MediaKind::data);
+    auto enhanced = cd("sr0", 10, 1).properties;
+    enhanced["ID_CDROM_MEDIA_SESSION_COUNT"] = "2";
+    EXPECT_EQ(media_kind(enhanced), MediaKind::audio_cd);
     EXPECT_EQ(media_kind(cd("sr0", 0, 1).properties), MediaKind::data);
     EXPECT_EQ(media_kind(cd("sr0", 0, 0, true).properties), MediaKind::blank);
     EXPECT_EQ(media_kind(drive("sr0", "MOVIE").properties), MediaKind::data);

@@ -314,6 +314,25 @@ TEST(AudioJob, OnlineLookupsNameTheAlbumAndVerifyTheRip) {
     EXPECT_NE(job.result->reason.find("not verified: "), std::string::npos) << job.result->reason;
 }
 
+// A finished album is left as it is (its files may have been tagged since): ripping the disc
+// again makes "Test Tones (2)".
+TEST(AudioJob, AFinishedAlbumIsNotRippedIntoAgain) {
+    FREEMKV_NEED_AUDIO_CD();
+    test::AudioCd cd;
+    TempDir dir;
+    JobQueue queue(audio_options(dir));
+    JobInfo first = rip(queue, cd.cue);
+    ASSERT_EQ(first.state, JobState::done) << first.result->reason;
+    const fs::path edited = first.artifacts[0].path;
+    write_text(edited, "retagged by the user");
+    const auto log_mtime = mtime_ns(first.folder / "Test Tones.log");
+    JobInfo second = rip(queue, cd.cue);
+    ASSERT_EQ(second.state, JobState::done) << second.result->reason;
+    EXPECT_EQ(second.folder, dir / "library" / "The Oscillators" / "Test Tones (2)");
+    EXPECT_EQ(read_text(edited), "retagged by the user");
+    EXPECT_EQ(mtime_ns(first.folder / "Test Tones.log"), log_mtime);
+}
+
 // A hidden track one audio is ripped as track 0, listed first among the artifacts.
 TEST(AudioJob, HiddenTrackOneAudioIsTrackZero) {
     FREEMKV_NEED_AUDIO_CD();

@@ -36,6 +36,17 @@ T prop(const Props& props, const char* name) {
     return it != props.end() && it->second.containsValueOfType<T>() ? it->second.get<T>() : T{};
 }
 
+// An audio CD's tracks in the library (a silent hidden track one audio is left out).
+int published_tracks(const Props& props) {
+    using Entry = sdbus::Struct<std::string, std::string, std::string, std::string, uint64_t,
+                                uint64_t, int32_t, double>;
+    int count = 0;
+    for (const Entry& a : prop<std::vector<Entry>>(props, "Artifacts")) {
+        count += a.get<0>() == "track" && a.get<2>() == "published";
+    }
+    return count;
+}
+
 // For servers that take markup in the body (dunst, GNOME, KDE do): a path may hold '&' or '<'.
 std::string escape(const std::string& text) {
     std::string out;
@@ -78,7 +89,7 @@ class Notifier final : public sdbus::ProxyInterfaces<org::freemkv::Rip1::Manager
         std::string name = label(props, source.empty() ? "job " + std::to_string(id) : source);
         if (result == "ok" || result == "ok-with-errors") {
             std::string body = output;
-            if (auto tracks = prop<uint32_t>(props, "TrackCount"); tracks > 0) {
+            if (auto tracks = published_tracks(props); tracks > 0) {
                 // An audio CD: its album folder, the tracks, and the read errors or the
                 // AccurateRip verdict the daemon gives as the reason.
                 std::string reason = prop(props, "ResultReason");
