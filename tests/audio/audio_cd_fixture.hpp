@@ -63,6 +63,15 @@ struct AudioCd {
         bytes.assign(std::istreambuf_iterator<char>(b), std::istreambuf_iterator<char>());
     }
 
+    // The cue sheet's text with its FILE line naming `bin` instead (a copy served elsewhere).
+    std::string cue_with_bin(const std::string& bin_name) const {
+        std::ifstream in(cue);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto at = text.find("FILE \"") + 6;
+        text.replace(at, text.find('"', at) - at, bin_name);
+        return text;
+    }
+
     // The BIN's samples (little-endian interleaved stereo) from stereo sample `from` on, `count`
     // of them, with zeros where that reaches outside the BIN.
     std::vector<std::int16_t> samples(std::int64_t from, std::int64_t count) const {

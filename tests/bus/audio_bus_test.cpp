@@ -181,19 +181,12 @@ TEST(BusAudio, ACueInAnImportFolderMayNotNameABinOutsideIt) {
         fs::create_directory(dir / sub);
         fs::permissions(dir / sub, fs::perms(0755));
     }
-    const std::string cue_text = slurp(cd.cue);
-    auto with_file = [&](const std::string& file) {
-        std::string text = cue_text;
-        auto at = text.find("FILE \"") + 6;
-        text.replace(at, text.find('"', at) - at, file);
-        return text;
-    };
     fs::copy_file(cd.bin, dir / "private" / "secret.bin");
     fs::copy_file(cd.bin, dir / "import" / "album.bin");
     std::ofstream(dir / "import" / "absolute.cue")
-        << with_file((dir / "private" / "secret.bin").string());
-    std::ofstream(dir / "import" / "dotdot.cue") << with_file("../private/secret.bin");
-    std::ofstream(dir / "import" / "album.cue") << with_file("album.bin");
+        << cd.cue_with_bin((dir / "private" / "secret.bin").string());
+    std::ofstream(dir / "import" / "dotdot.cue") << cd.cue_with_bin("../private/secret.bin");
+    std::ofstream(dir / "import" / "album.cue") << cd.cue_with_bin("album.bin");
     for (const char* f : {"private/secret.bin", "import/album.bin", "import/absolute.cue",
                           "import/dotdot.cue", "import/album.cue"}) {
         fs::permissions(dir / f, fs::perms(0644));
@@ -248,13 +241,7 @@ TEST(BusAudio, Kill9MidAlbumResumesAtTheFirstUnfinishedTrack) {
     // About 2.5x real time: track 1 (2 s of audio) takes about a second.
     FaultFs slow(cd.bin, "--read-bps 450000");
     fs::path cue = dir / "slow.cue";
-    {
-        std::string text = slurp(cd.cue);
-        auto at = text.find("FILE \"");
-        auto end = text.find('"', at + 6);
-        text.replace(at + 6, end - at - 6, slow.disk().string());
-        std::ofstream(cue) << text;
-    }
+    std::ofstream(cue) << cd.cue_with_bin(slow.disk().string());
     std::string job;
     std::int64_t track1_mtime = 0;
     {

@@ -364,12 +364,7 @@ TEST(AudioJob, ADiscPulledMidAlbumFailsResumableAndGoesOnWhenBack) {
     test::FaultFs drive(cd.bin, "--read-bps 2000000 --eject-file " + gone.string() +
                                     " --dead-file " + gone.string());
     const fs::path cue = dir / "disc.cue";
-    {
-        std::string text = read_text(cd.cue);
-        auto at = text.find("FILE \"") + 6;
-        text.replace(at, text.find('"', at) - at, drive.disk().string());
-        write_text(cue, text);
-    }
+    write_text(cue, cd.cue_with_bin(drive.disk().string()));
     struct PullAt : JobListener {
         fs::path gone;
         std::atomic<bool> pulled{false};
@@ -420,12 +415,7 @@ TEST(AudioJob, ATrackWithReadErrorsEndsTheJobOkWithErrors) {
     const std::uint64_t bad = (two["start"].get<std::uint64_t>() + 150) * kCdFrameBytes;
     test::FaultFs scratched(cd.bin, fmt::format("--read-only --eio {}:{}", bad, 2 * kCdFrameBytes));
     const fs::path cue = dir / "scratched.cue";
-    {
-        std::string text = read_text(cd.cue);
-        auto at = text.find("FILE \"") + 6;
-        text.replace(at, text.find('"', at) - at, scratched.disk().string());
-        write_text(cue, text);
-    }
+    write_text(cue, cd.cue_with_bin(scratched.disk().string()));
     QueueOptions options = audio_options(dir);
     options.audio.retries = 1;
     JobQueue queue(options);
