@@ -278,6 +278,29 @@ std::string album_verdict(const AlbumResult& album, int with_errors) {
     return {};
 }
 
+// The rip stopped in a track (a pulled disc, the storage failing): the finished tracks stay
+// published and recorded, the one being read goes back to pending. Returns the tracks kept.
+int stopped_resumable(JobInfo& job, const AudioReport& report) {
+    int kept = 0;
+    for (Artifact& a : job.artifacts) {
+        if (a.state == ArtifactState::writing) {
+            a.state = ArtifactState::pending;
+            a.bytes_done = 0;
+        }
+        kept += a.kind == ArtifactKind::track && a.state == ArtifactState::published;
+    }
+    set_progress(job, 0, nullptr);
+    report(job, true);
+    return kept;
+}
+
+// Failed, resumable, the album folder kept as the partial output.
+RipResult resumable_failure(const JobInfo& job, std::string reason) {
+    RipResult result = RipResult::without_rip(RipOutcome::failed, std::move(reason), true);
+    result.output = job.folder;
+    return result;
+}
+
 std::string rip_date() {
     auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", now);
@@ -489,40 +512,17 @@ RipResult run_audio(JobInfo& job, const AudioSettings& settings, const AudioRepo
         report(job, true);
         return result;
     } catch (const MediumRemoved& e) {
-        // The finished tracks stay published and recorded; the one being read is not.
-        int kept = 0;
-        for (Artifact& a : job.artifacts) {
-            if (a.state == ArtifactState::writing) {
-                a.state = ArtifactState::pending;
-                a.bytes_done = 0;
-            }
-            kept += a.kind == ArtifactKind::track && a.state == ArtifactState::published;
-        }
-        set_progress(job, 0, nullptr);
-        report(job, true);
-        RipResult result = RipResult::without_rip(
-            RipOutcome::failed,
-            fmt::format("{}; {} finished track(s) are kept in {}; rip the disc again to go on from "
-                        "there",
-                        e.what(), kept, job.folder.string()),
-            true);
-        result.output = job.folder;
-        return result;
+        int kept = stopped_resumable(job, report);
+        return resumable_failure(
+            job, fmt::format("{}; {} finished track(s) are kept in {}; rip the disc again to go "
+                             "on from there",
+                             e.what(), kept, job.folder.string()));
     } catch (const AudioError& e) {
         return RipResult::without_rip(RipOutcome::failed, e.what(), false);
     } catch (const IoError& e) {
         // Finished tracks stay; the rest resumes once the storage is fixed.
-        for (Artifact& a : job.artifacts) {
-            if (a.state == ArtifactState::writing) {
-                a.state = ArtifactState::pending;
-                a.bytes_done = 0;
-            }
-        }
-        set_progress(job, 0, nullptr);
-        report(job, true);
-        RipResult result = RipResult::without_rip(RipOutcome::failed, e.what(), true);
-        result.output = job.folder;
-        return result;
+        stopped_resumable(job, report);
+        return resumable_failure(job, e.what());
     } catch (const std::exception& e) {
         return RipResult::without_rip(RipOutcome::failed, source_name + ": " + e.what(), false);
     }
