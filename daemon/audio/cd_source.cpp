@@ -169,23 +169,17 @@ void write_file(const std::filesystem::path& path, const std::string& content) {
     }
 }
 
-// Why `device` is no CD drive ("" when it is one, or cannot be asked): a loop device udev was
+// Why the device is no CD drive ("" when it is one, or cannot be asked): a loop device udev was
 // told is a drive, or a disk, opens fine and then fails libcdio's table of contents with
 // "error in ioctl CDROMREADTOCHDR: Invalid argument", which tells a person nothing. Every CD
-// drive answers CDROM_GET_CAPABILITY, disc or not (O_NONBLOCK: the tray stays as it is).
-std::string not_a_cd_drive(const std::string& device) {
-    int fd = ::open(device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        return {};
-    }
-    int capabilities = ::ioctl(fd, CDROM_GET_CAPABILITY, 0);
-    int error = errno;
-    ::close(fd);
-    if (capabilities >= 0) {
+// drive answers CDROM_GET_CAPABILITY, disc or not. `fd`: the drive opened O_NONBLOCK (the tray
+// stays as it is).
+std::string not_a_cd_drive(int fd) {
+    if (fd < 0 || ::ioctl(fd, CDROM_GET_CAPABILITY, 0) >= 0) {
         return {};
     }
     return fmt::format("the device is not a CD drive (it refuses CD-ROM requests: {})",
-                       std::strerror(error));
+                       std::strerror(errno));
 }
 
 }  // namespace
@@ -211,7 +205,7 @@ std::unique_ptr<CdSource> CdSource::open_drive(const std::string& device) {
     try {
         source->read_toc();
     } catch (const AudioError&) {
-        if (std::string why = not_a_cd_drive(device); !why.empty()) {
+        if (std::string why = not_a_cd_drive(source->status_fd_); !why.empty()) {
             throw AudioError(device + ": cannot read an audio CD's table of contents: " + why);
         }
         throw;
